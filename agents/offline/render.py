@@ -1,0 +1,29 @@
+"""Markdown building blocks the offline skills share, so every answer looks the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+
+def escape_cell(value: Any) -> str:
+    """A value safe inside a GFM table cell."""
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
+    """A GFM table; `columns` are (key in row, header)."""
+    header = "| " + " | ".join(title for _, title in columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in columns) + "|"
+    body = ["| " + " | ".join(escape_cell(row.get(key)) for key, _ in columns) + " |" for row in rows]
+    return "\n".join([header, rule, *body])
+
+
+def bullets(lines: Iterable[str]) -> str:
+    return "\n".join(f"- {line}" for line in lines)
+
+
+def fields(pairs: Iterable[tuple[str, Any]]) -> str:
+    """`- **Label:** value` lines, skipping empty values."""
+    return "\n".join(f"- **{label}:** {value}" for label, value in pairs if value not in (None, "", []))
