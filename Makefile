@@ -1,0 +1,40 @@
+# Switchboard — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install frontend lint format fuzz clean
+
+run: install frontend ## install and start on the embedded defaults (SQLite, offline model, demo sandboxes)
+	DEMO_MODE=true HL7_LISTEN_PORT=$${HL7_LISTEN_PORT:-2575} $(BIN)/switchboard serve --migrate
+
+test: install frontend ## install everything and run all tests (lint, types, unit, SQLite, PostgreSQL, browser)
+	bash scripts/test.sh
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	touch $(STAMP)
+
+frontend: ## build the web app when its sources exist
+	@if [ -f frontend/package.json ]; then \
+		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+		&& npm run build; \
+	fi
+
+lint: install
+	$(BIN)/ruff check backend agents tools tests bench
+	$(BIN)/ruff format --check backend agents tools tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix backend agents tools tests bench
+	$(BIN)/ruff format backend agents tools tests bench
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist .mypy_cache .ruff_cache .pytest_cache

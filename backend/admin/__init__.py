@@ -1,0 +1,1 @@
+"""Admin-only endpoints: user management and the operational overview."""

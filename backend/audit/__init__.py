@@ -1,0 +1,1 @@
+"""The audit trail: every security- or patient-relevant action leaves a row."""

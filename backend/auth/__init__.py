@@ -1,0 +1,1 @@
+"""Registration, login, token refresh with rotation and reuse detection, logout."""

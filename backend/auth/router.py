@@ -1,0 +1,80 @@
+"""`/api/v1/auth`: register, login (form or JSON), refresh, logout, me."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import ValidationError
+
+from backend.audit.service import record_audit
+from backend.deps import ContextDep, CurrentUser, SessionDep
+from backend.errors import ValidationFailed
+
+from . import service
+from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair, UserOut
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+async def register(body: RegisterRequest, session: SessionDep) -> Any:
+    """Create an account. The first account on an empty database becomes the admin."""
+    return await service.register(session, body)
+
+
+async def _login_body(request: Request) -> LoginRequest:
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith("application/json"):
+            raw: Any = json.loads(await request.body() or b"null")
+        else:
+            form = await request.form()
+            raw = {"username": form.get("username"), "password": form.get("password")}
+        return LoginRequest.model_validate(raw)
+    except (ValueError, ValidationError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": "Malformed JSON body"}]
+        raise ValidationFailed(
+            [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in errors]
+        ) from None
+
+
+@router.post(
+    "/login",
+    response_model=TokenPair,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": LoginRequest.model_json_schema()},
+                "application/x-www-form-urlencoded": {"schema": LoginRequest.model_json_schema()},
+            },
+            "required": True,
+        }
+    },
+)
+async def login(request: Request, session: SessionDep, ctx: ContextDep) -> TokenPair:
+    """Sign in with username (or email) and password, as a form or as JSON."""
+    body = await _login_body(request)
+    user = await service.authenticate(session, body.username, body.password)
+    await record_audit(session, action="auth.login", actor=user)
+    return await service.issue_tokens(session, user, ctx.settings)
+
+
+@router.post("/refresh", response_model=TokenPair)
+async def refresh(body: RefreshRequest, session: SessionDep, ctx: ContextDep) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old one stops working."""
+    return await service.rotate_refresh_token(session, body.refresh_token, ctx.settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(body: RefreshRequest, user: CurrentUser, session: SessionDep) -> None:
+    """Revoke the refresh token (and its rotation family)."""
+    await service.revoke_refresh_token(session, body.refresh_token, user)
+    await record_audit(session, action="auth.logout", actor=user)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(user: CurrentUser) -> Any:
+    """The signed-in user."""
+    return user

@@ -1,0 +1,134 @@
+"""Settings from the environment and `.env` (pydantic-settings).
+
+A bad setting fails at start-up with one clear line (`SettingsError`), never deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "please-change", "your-secret-key"}
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message is one line a person can act on."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one Switchboard process."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    access_token_expire_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    refresh_token_expire_days: int = Field(default=14, ge=1, le=365)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    llm_model: str = ""
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    demo_mode: bool = False
+    outbound_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hl7_listen_host: str = "127.0.0.1"
+    hl7_listen_port: int | None = Field(default=None, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = "auto"
+
+    @field_validator("cors_origins", "outbound_allowlist", "encryption_keys", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Accept the URLs people paste (postgres://, postgresql://) and map them to the async driver.
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://", "postgresql+asyncpg://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        if value.startswith("sqlite://") and not value.startswith("sqlite+aiosqlite://"):
+            return "sqlite+aiosqlite://" + value[len("sqlite://") :]
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError("must be a sqlite:// or postgresql:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key is None:
+                raise ValueError("SECRET_KEY is required when ENVIRONMENT=production")
+            if self.demo_mode:
+                raise ValueError("DEMO_MODE cannot be on when ENVIRONMENT=production")
+        if self.secret_key is not None:
+            raw = self.secret_key.get_secret_value()
+            if raw.lower() in _PLACEHOLDER_SECRETS or len(raw) < 32:
+                raise ValueError("SECRET_KEY must be a random string of at least 32 characters")
+        return self
+
+    # ------------------------------------------------------------------ derived values
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'switchboard.db').resolve()}"
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        """SECRET_KEY, or in development a key generated once into the data dir (0600)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+    @property
+    def effective_llm_model(self) -> str:
+        """`LLM_MODEL`, defaulting to the offline model when no API key is configured."""
+        if self.llm_model:
+            return self.llm_model
+        return "openai:gpt-4.1-mini" if self.openai_api_key else "offline"
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.environment == "production"
+        return self.log_format == "json"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise `SettingsError` with one readable line on any problem."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).upper() or "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"Invalid setting {where}: {message}") from None

@@ -1,0 +1,1 @@
+"""Integrations: CRUD, the type registry, connection tests, and turning records into connector contexts."""

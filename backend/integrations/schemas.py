@@ -1,0 +1,81 @@
+"""Request and response bodies of the integration endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.base import ConnectionTestResult
+
+Visibility = Literal["private", "shared"]
+
+
+class IntegrationType(BaseModel):
+    name: str
+    description: str
+    config_schema: dict[str, Any]
+    credentials_schema: dict[str, Any]
+
+
+class IntegrationCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    integration_type: str = Field(min_length=1, max_length=32)
+    config: dict[str, Any] = Field(default_factory=dict)
+    credentials: dict[str, Any] | None = None
+    visibility: Visibility = "private"
+    description: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Acme Jira",
+                    "integration_type": "jira",
+                    "config": {"base_url": "https://acme.atlassian.net", "deployment": "cloud"},
+                    "credentials": {"email": "ada@acme.com", "api_token": "..."},
+                }
+            ]
+        }
+    )
+
+
+class IntegrationUpdate(BaseModel):
+    """PATCH body; PUT requires name and config. Omitted credentials keep the stored ones."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    config: dict[str, Any] | None = None
+    credentials: dict[str, Any] | None = None
+    visibility: Visibility | None = None
+    description: str | None = Field(default=None, max_length=500)
+    is_active: bool | None = None
+
+
+class IntegrationReplace(IntegrationUpdate):
+    name: str = Field(min_length=1, max_length=100)
+    config: dict[str, Any]
+
+
+class IntegrationOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    integration_type: str
+    visibility: Visibility
+    owner_id: uuid.UUID | None
+    status: str
+    is_active: bool
+    description: str | None
+    config: dict[str, Any]
+    has_credentials: bool
+    created_at: datetime
+    updated_at: datetime
+    last_sync: datetime | None
+    last_test: dict[str, Any] | None
+
+
+class TestResultOut(ConnectionTestResult):
+    """The contract's test result (ok, latency_ms, steps, details, error)."""
+
+    __test__ = False

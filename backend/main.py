@@ -1,0 +1,79 @@
+"""The FastAPI application: `create_app()` wires routers, middleware and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from backend import __version__
+from backend.api import api_router
+from backend.config import Settings, load_settings
+from backend.context import AppContext
+from backend.demo import start_demo
+from backend.errors import install_error_handlers
+from backend.frontend import mount_frontend
+from backend.health.router import router as health_router
+from backend.logging import configure_logging
+from backend.middleware import RequestContextMiddleware
+
+log = logging.getLogger("switchboard")
+
+TAGS = [
+    {"name": "auth", "description": "Accounts and tokens: register, login, refresh with rotation, logout."},
+    {"name": "integrations", "description": "Connections to Jira, EMRs (FHIR R4) and HL7 v2 systems."},
+    {"name": "admin", "description": "User management and the operational overview (admins only)."},
+    {"name": "audit", "description": "The audit trail (admins only)."},
+    {"name": "health", "description": "Liveness and component health."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Resources are created in the lifespan, never at import time."""
+    settings = settings or load_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.json_logs)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = AppContext.from_settings(settings)
+        app.state.ctx = ctx
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(ctx.db.dispose)
+            if settings.redis_url:
+                from redis.asyncio import Redis
+
+                redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+                ctx.extras["redis"] = redis
+                stack.push_async_callback(redis.aclose)
+            if settings.demo_mode:
+                demo = await start_demo(ctx)
+                ctx.extras["demo"] = demo
+                stack.push_async_callback(demo.stop)
+            log.info("Switchboard %s ready (model: %s)", __version__, settings.effective_llm_model)
+            yield
+
+    app = FastAPI(
+        title="Switchboard",
+        version=__version__,
+        description="Conversational integration assistant: chat with an agent that works through "
+        "Jira, EMRs over FHIR R4 and HL7 v2 systems over MLLP.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    mount_frontend(app)
+    return app

@@ -1,0 +1,1 @@
+"""Password hashing, JWTs and encryption of credentials at rest."""

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The whole suite: static checks, frontend unit tests, Python tests on SQLite and on PostgreSQL,
+# browser end-to-end tests when Chromium is present. Exits non-zero if any part fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_ADMIN_URL=${TEST_PG_ADMIN_URL:-postgresql://postgres@127.0.0.1:5432/test}
+failures=()
+
+step() { printf '\n=== %s\n' "$1"; }
+run() { local name=$1; shift; step "$name"; "$@" || failures+=("$name"); }
+
+run "ruff" $BIN/ruff check backend agents tools tests bench
+run "ruff format" $BIN/ruff format --check backend agents tools tests bench
+run "mypy" $BIN/mypy
+run "import layers" $BIN/lint-imports
+
+if [ -f frontend/package.json ]; then
+  run "frontend unit tests" bash -c "cd frontend && npm test --silent"
+fi
+
+if [ -x /usr/bin/chromium ] || [ -n "${CHROMIUM_PATH:-}" ]; then
+  E2E_ARGS=()
+else
+  echo "NOTE: Chromium not found (/usr/bin/chromium): the browser end-to-end tests are SKIPPED." >&2
+  E2E_ARGS=(-m "not e2e")
+fi
+
+run "pytest (SQLite)" $BIN/pytest -q -p no:cacheprovider "${E2E_ARGS[@]}"
+
+scratch="switchboard_test_$$_$RANDOM"
+step "pytest (PostgreSQL, database $scratch)"
+if $BIN/python - "$PG_ADMIN_URL" "$scratch" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=5) as c:
+    c.execute(f'CREATE DATABASE "{sys.argv[2]}"')
+PY
+then
+  pg_url="${PG_ADMIN_URL%/*}/$scratch"
+  TEST_DATABASE_URL="$pg_url" $BIN/pytest -q -p no:cacheprovider -m "not e2e" || failures+=("pytest (PostgreSQL)")
+  $BIN/python - "$PG_ADMIN_URL" "$scratch" <<'PY'
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as c:
+    c.execute(f'DROP DATABASE IF EXISTS "{sys.argv[2]}" WITH (FORCE)')
+PY
+else
+  failures+=("PostgreSQL unreachable at $PG_ADMIN_URL")
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+  printf '\nFAILED: %s\n' "${failures[@]}"
+  exit 1
+fi
+printf '\nAll checks passed.\n'

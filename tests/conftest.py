@@ -1,0 +1,146 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL via TEST_DATABASE_URL),
+the app with its lifespan, an HTTP client over ASGI, a live server on loopback, and user factories."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from backend.config import Settings
+from backend.db.base import Base
+from backend.db.migrate import upgrade
+from backend.main import create_app
+from tools.sandbox_server import LoopbackServer
+
+TEST_SECRET = "test-secret-key-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="switchboard-test-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="session")
+def database_url(data_dir: Path) -> str:
+    """The database under test, migrated once per session."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'test.db'}"
+    url = Settings(database_url=url).resolved_database_url
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+async def _truncate(app: Any) -> None:
+    ctx = app.state.ctx
+    async with ctx.db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(text(f"DELETE FROM {table.name}"))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        await _truncate(application)
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def live_server(app: Any) -> AsyncIterator[str]:
+    """The same app served over real sockets on 127.0.0.1 (for WebSocket and SSE tests)."""
+    server = LoopbackServer(app)
+    # The app's lifespan already runs in the `app` fixture; uvicorn must not run it again.
+    server._server.config.lifespan = "off"
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.stop()
+
+
+@dataclass
+class TestUser:
+    __test__ = False
+
+    id: str
+    username: str
+    email: str
+    password: str
+    role: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+UserFactory = Callable[..., Awaitable[TestUser]]
+
+
+@pytest.fixture
+def make_user(client: httpx.AsyncClient) -> UserFactory:
+    """Register a user over HTTP and sign them in. The first one made is the admin."""
+
+    async def factory(username: str | None = None, password: str = "correct horse battery") -> TestUser:
+        username = username or f"user_{uuid.uuid4().hex[:8]}"
+        email = f"{username}@example.com"
+        registered = await client.post(
+            "/api/v1/auth/register", json={"email": email, "username": username, "password": password}
+        )
+        assert registered.status_code == 201, registered.text
+        tokens = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+        assert tokens.status_code == 200, tokens.text
+        body = tokens.json()
+        user = registered.json()
+        return TestUser(
+            id=user["id"], username=username, email=email, password=password, role=user["role"],
+            access_token=body["access_token"], refresh_token=body["refresh_token"],
+        )
+
+    return factory
+
+
+@pytest.fixture
+async def admin(make_user: UserFactory) -> TestUser:
+    user = await make_user("admin")
+    assert user.role == "admin"
+    return user
+
+
+@pytest.fixture
+async def alice(admin: TestUser, make_user: UserFactory) -> TestUser:
+    """A regular user (the admin exists first)."""
+    return await make_user("alice")
+
+
+@pytest.fixture
+async def bob(admin: TestUser, make_user: UserFactory) -> TestUser:
+    return await make_user("bob")
