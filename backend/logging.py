@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)\b(password|passwd|secret|token|api[_-]?key|authorization|credentials?)"
-               r"(\"?\s*[:=]\s*\"?)([^\s\",&]+)"),
+    re.compile(
+        r"(?i)\b(password|passwd|secret|token|api[_-]?key|authorization|credentials?)"
+        r"(\"?\s*[:=]\s*\"?)([^\s\",&]+)"
+    ),
     re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"),  # JWTs
     re.compile(r"\bsb_[A-Za-z0-9_-]{16,}"),  # our API keys
     re.compile(r"(?i)\bbearer\s+[\w.~+/-]+=*"),

@@ -33,8 +33,11 @@ async def list_users(
     if q:
         pattern = f"%{q.lower()}%"
         query = query.where(
-            or_(func.lower(User.username).like(pattern), func.lower(User.email).like(pattern),
-                func.lower(User.full_name).like(pattern))
+            or_(
+                func.lower(User.username).like(pattern),
+                func.lower(User.email).like(pattern),
+                func.lower(User.full_name).like(pattern),
+            )
         )
     items, total = await paginate(session, query, params)
     return Page[UserOut].build([UserOut.model_validate(u) for u in items], total, params)
@@ -46,8 +49,10 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, admin: AdminUser, se
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("User not found")
-    loses_admin = user.is_admin and user.is_active and (
-        (body.role is not None and body.role != "admin") or body.is_active is False
+    loses_admin = (
+        user.is_admin
+        and user.is_active
+        and ((body.role is not None and body.role != "admin") or body.is_active is False)
     )
     if loses_admin:
         active_admins = await session.scalar(
@@ -58,6 +63,8 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, admin: AdminUser, se
     changes = body.model_dump(exclude_none=True)
     for field, value in changes.items():
         setattr(user, field, value)
-    await record_audit(session, action="user.updated", actor=admin, details={"user_id": str(user.id), **changes})
+    await record_audit(
+        session, action="user.updated", actor=admin, details={"user_id": str(user.id), **changes}
+    )
     await session.flush()
     return user

@@ -17,9 +17,7 @@ class RegisterRequest(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {"email": "ada@example.com", "username": "ada", "password": "correct horse battery"}
-            ]
+            "examples": [{"email": "ada@example.com", "username": "ada", "password": "correct horse battery"}]
         }
     )
 

@@ -64,13 +64,19 @@ async def create_integration(
 
 
 @router.get("/{integration_id}", response_model=IntegrationOut)
-async def get_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> IntegrationOut:
+async def get_integration(
+    integration_id: uuid.UUID, user: CurrentUser, session: SessionDep
+) -> IntegrationOut:
     return service.to_out(await service.get_visible(session, user, integration_id))
 
 
 @router.put("/{integration_id}", response_model=IntegrationOut)
 async def replace_integration(
-    integration_id: uuid.UUID, body: IntegrationReplace, user: CurrentUser, session: SessionDep, ctx: ContextDep
+    integration_id: uuid.UUID,
+    body: IntegrationReplace,
+    user: CurrentUser,
+    session: SessionDep,
+    ctx: ContextDep,
 ) -> IntegrationOut:
     """Replace name and config (credentials omitted = keep the stored ones)."""
     integration = await service.get_visible(session, user, integration_id)
@@ -79,7 +85,11 @@ async def replace_integration(
 
 @router.patch("/{integration_id}", response_model=IntegrationOut)
 async def patch_integration(
-    integration_id: uuid.UUID, body: IntegrationUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+    integration_id: uuid.UUID,
+    body: IntegrationUpdate,
+    user: CurrentUser,
+    session: SessionDep,
+    ctx: ContextDep,
 ) -> IntegrationOut:
     """Change some fields."""
     integration = await service.get_visible(session, user, integration_id)

@@ -114,7 +114,10 @@ async def create(session: AsyncSession, app: AppContext, user: User, body: Integ
     session.add(integration)
     await session.flush()
     await record_audit(
-        session, action="integration.created", actor=user, integration_id=integration.id,
+        session,
+        action="integration.created",
+        actor=user,
+        integration_id=integration.id,
         details={"type": integration.integration_type, "visibility": integration.visibility},
     )
     return integration
@@ -130,7 +133,9 @@ async def update(
     fields = body.model_fields_set
     if "config" in fields or "credentials" in fields:
         config_in = body.config if body.config is not None else integration.config
-        credentials_in = body.credentials if body.credentials is not None else decrypt_credentials(integration, app)
+        credentials_in = (
+            body.credentials if body.credentials is not None else decrypt_credentials(integration, app)
+        )
         config, credentials = await _validated(app, connector, config_in, credentials_in)
         integration.config = config.model_dump(mode="json")
         if body.credentials is not None and credentials is not None:
@@ -143,9 +148,14 @@ async def update(
     integration.updated_at = datetime.now(UTC)
     await session.flush()
     await record_audit(
-        session, action="integration.updated", actor=user, integration_id=integration.id,
-        details={"fields": sorted(f for f in fields if f != "credentials") + (
-            ["credentials"] if "credentials" in fields else [])},
+        session,
+        action="integration.updated",
+        actor=user,
+        integration_id=integration.id,
+        details={
+            "fields": sorted(f for f in fields if f != "credentials")
+            + (["credentials"] if "credentials" in fields else [])
+        },
     )
     return integration
 
@@ -153,7 +163,10 @@ async def update(
 async def delete(session: AsyncSession, user: User, integration: Integration) -> None:
     ensure_can_modify(user, integration)
     await record_audit(
-        session, action="integration.deleted", actor=user, integration_id=integration.id,
+        session,
+        action="integration.deleted",
+        actor=user,
+        integration_id=integration.id,
         details={"name": integration.name, "type": integration.integration_type},
     )
     await session.delete(integration)
@@ -168,7 +181,9 @@ async def run_connection_test(app: AppContext, integration: Integration) -> Conn
         )
     except ConnectorError as exc:
         step = TestStep(name="configuration", ok=False, detail=exc.message, remediation=exc.remediation)
-        return ConnectionTestResult(ok=False, latency_ms=0, steps=[step], error=exc.message, error_code=exc.code)
+        return ConnectionTestResult(
+            ok=False, latency_ms=0, steps=[step], error=exc.message, error_code=exc.code
+        )
     except Exception:
         log.exception("connection test crashed for integration %s", integration.id)
         message = "The connection test failed unexpectedly; see the server log for details."
@@ -184,7 +199,10 @@ async def test_connection(
     integration.last_test_at = now
     integration.status = "ok" if result.ok else "error"
     await record_audit(
-        session, action="integration.tested", actor=user, integration_id=integration.id,
+        session,
+        action="integration.tested",
+        actor=user,
+        integration_id=integration.id,
         outcome="success" if result.ok else "failure",
         details={"ok": result.ok, "latency_ms": result.latency_ms, "error_code": result.error_code},
     )

@@ -1,9 +1,9 @@
 """ORM models, one table per module; importing this package registers them all on `Base.metadata`."""
 
 from backend.models.audit import AuditEvent
-from backend.models.chat import ChatMessage, ChatSession
+from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.integration import Integration
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
 
-__all__ = ["AuditEvent", "ChatMessage", "ChatSession", "Integration", "RefreshToken", "User"]
+__all__ = ["AuditEvent", "ChatEvent", "ChatMessage", "ChatSession", "Integration", "RefreshToken", "User"]

@@ -43,3 +43,20 @@ class ChatMessage(IdMixin, Base):
     # Superseded messages (by edit or regenerate) stay for history but leave the active thread.
     superseded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatEvent(Base):
+    """A non-token stream frame of a finished (or paused) turn, kept for replay after reconnects.
+
+    Token frames are never stored: on replay they are folded into the turn's `final`.
+    """
+
+    __tablename__ = "chat_events"
+    __table_args__ = (Index("ix_chat_events_session_seq", "session_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("chat_sessions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(32))
+    frame: Mapped[dict[str, Any]]

@@ -1,0 +1,1 @@
+"""Chat: sessions and messages over REST, turns streamed over WebSocket and SSE."""

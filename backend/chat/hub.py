@@ -1,0 +1,184 @@
+"""The stream hub: per-session `seq`, live fan-out of frames, and the buffer of the running turn.
+
+A turn's frames are published here once and delivered to every connection of the session (a second
+tab, a reconnect, an SSE client) as pre-encoded JSON, so the per-token cost is one dict, one
+`json.dumps` and a queue put per subscriber. The running turn's frames stay in memory so a client that
+reconnects with `after_seq` gets exactly what it missed; finished turns are replayed from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# A subscriber that falls this far behind is disconnected rather than buffered without bound.
+MAX_QUEUE = 20_000
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Frame:
+    """One server → client frame, kept as a dict plus its encoded text."""
+
+    seq: int
+    type: str
+    data: dict[str, Any]
+    text: str
+
+    @classmethod
+    def build(
+        cls, *, seq: int, run_id: str, type: str, content: str = "", metadata: dict[str, Any] | None = None
+    ) -> Frame:
+        data = {
+            "type": type,
+            "content": content,
+            "metadata": metadata or {},
+            "timestamp": now_iso(),
+            "seq": seq,
+            "run_id": run_id,
+        }
+        return cls(seq, type, data, json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+
+
+class Subscription:
+    """A connection's view of a session stream: a queue of encoded frames (None = closed)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Frame | None] = asyncio.Queue()
+        self.overflowed = False
+        self.last_seq = 0
+
+    def push(self, frame: Frame) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= MAX_QUEUE:
+            self.overflowed = True
+            self.queue.put_nowait(None)
+            return
+        self.queue.put_nowait(frame)
+
+
+@dataclass
+class RunningTurn:
+    run_id: str
+    task: asyncio.Task[None] | None = None
+    frames: list[Frame] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    owner_id: str = ""
+
+
+@dataclass
+class SessionStream:
+    session_id: str
+    next_seq: int
+    subscribers: set[Subscription] = field(default_factory=set)
+    run: RunningTurn | None = None
+    # Frames of the most recent turn until its rows are committed (closes the replay gap).
+    last_run_frames: list[Frame] = field(default_factory=list)
+
+
+class StreamHub:
+    """In-process fan-out. One per app; keyed by session id."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, SessionStream] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.on_publish: Callable[[str, Frame], None] | None = None
+
+    def lock(self, session_id: str) -> asyncio.Lock:
+        """Serialises turn start-up per session (so two `message`s cannot both start a run)."""
+        return self._locks.setdefault(session_id, asyncio.Lock())
+
+    def stream(self, session_id: str) -> SessionStream | None:
+        return self._streams.get(session_id)
+
+    def ensure(self, session_id: str, next_seq: int) -> SessionStream:
+        stream = self._streams.get(session_id)
+        if stream is None:
+            stream = SessionStream(session_id, next_seq)
+            self._streams[session_id] = stream
+        return stream
+
+    def publish(
+        self,
+        session_id: str,
+        run_id: str,
+        type: str,
+        content: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> Frame:
+        """Give the frame the next seq, buffer it with the running turn, deliver it everywhere."""
+        stream = self._streams[session_id]
+        frame = Frame.build(seq=stream.next_seq, run_id=run_id, type=type, content=content, metadata=metadata)
+        stream.next_seq += 1
+        if stream.run is not None and stream.run.run_id == run_id:
+            stream.run.frames.append(frame)
+        for subscriber in stream.subscribers:
+            subscriber.push(frame)
+        if self.on_publish is not None:
+            self.on_publish(session_id, frame)
+        return frame
+
+    def direct_frame(
+        self,
+        session_id: str,
+        type: str,
+        content: str = "",
+        metadata: dict[str, Any] | None = None,
+        run_id: str = "",
+    ) -> Frame:
+        """A frame for one connection only (connection_established, pong, errors).
+
+        It still takes a seq, so every client sees seq strictly increasing (gaps are fine)."""
+        stream = self._streams[session_id]
+        seq = stream.next_seq
+        stream.next_seq += 1
+        return Frame.build(seq=seq, run_id=run_id, type=type, content=content, metadata=metadata)
+
+    def send_direct(
+        self,
+        subscription: Subscription,
+        session_id: str,
+        type: str,
+        content: str = "",
+        metadata: dict[str, Any] | None = None,
+        run_id: str = "",
+    ) -> Frame:
+        """Queue a connection-only frame behind the live frames already queued for it."""
+        frame = self.direct_frame(session_id, type, content, metadata, run_id)
+        subscription.queue.put_nowait(frame)
+        return frame
+
+    def subscribe(self, session_id: str, next_seq: int) -> tuple[Subscription, list[Frame]]:
+        """Register a subscriber and snapshot the in-memory frames (no await in between: consistent)."""
+        stream = self.ensure(session_id, next_seq)
+        subscription = Subscription()
+        stream.subscribers.add(subscription)
+        buffered = list(stream.last_run_frames)
+        if stream.run is not None:
+            buffered.extend(stream.run.frames)
+        return subscription, buffered
+
+    def unsubscribe(self, session_id: str, subscription: Subscription) -> None:
+        stream = self._streams.get(session_id)
+        if stream is not None:
+            stream.subscribers.discard(subscription)
+
+    def running(self, session_id: str) -> RunningTurn | None:
+        stream = self._streams.get(session_id)
+        return stream.run if stream else None
+
+    def active_counts(self) -> tuple[int, int]:
+        """(connected subscribers, running turns) for the admin overview and metrics."""
+        subscribers = sum(len(s.subscribers) for s in self._streams.values())
+        runs = sum(1 for s in self._streams.values() if s.run is not None)
+        return subscribers, runs

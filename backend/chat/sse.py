@@ -1,0 +1,70 @@
+"""Server-sent events carrying the same frames as the WebSocket (`id: seq`, `event: type`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+
+from backend.context import AppContext
+from backend.models.user import User
+
+from .hub import Frame, StreamHub
+from .replay import missed_frames
+from .turns import TurnManager, TurnRequest
+
+_TURN_END = {"final"}
+
+
+async def stream_turn_events(
+    app: AppContext,
+    hub: StreamHub,
+    turns: TurnManager,
+    user: User,
+    session_id: uuid.UUID,
+    request: TurnRequest | None,
+    *,
+    after_seq: int | None = None,
+    last_event_id: str | None = None,
+) -> EventSourceResponse:
+    """Subscribe first (so nothing is missed), start the turn if asked, replay, then follow live."""
+    key = str(session_id)
+    if after_seq is None and last_event_id and last_event_id.isdigit():
+        after_seq = int(last_event_id)
+    subscription, buffered = hub.subscribe(key, next_seq=1)
+    try:
+        run = await turns.start(user, session_id, request) if request is not None else hub.running(key)
+        replay = await missed_frames(app, session_id, after_seq, buffered) if after_seq is not None else []
+    except BaseException:
+        hub.unsubscribe(key, subscription)
+        raise
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        sent = after_seq or 0
+        try:
+            for frame in replay:
+                sent = frame.seq
+                yield _event(frame)
+            if run is None:
+                return
+            while True:
+                frame = await subscription.queue.get()
+                if frame is None:
+                    return
+                if frame.seq <= sent:
+                    continue
+                sent = frame.seq
+                yield _event(frame)
+                if frame.data["run_id"] == run.run_id and (
+                    frame.type in _TURN_END or frame.type == "approval_required"
+                ):
+                    return
+        finally:
+            hub.unsubscribe(key, subscription)
+
+    return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+
+
+def _event(frame: Frame) -> ServerSentEvent:
+    return ServerSentEvent(data=frame.text, event=frame.type, id=str(frame.seq))

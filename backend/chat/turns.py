@@ -1,0 +1,412 @@
+"""Running turns: one at a time per session, independent of any connection.
+
+A turn is started by a `message`, `regenerate`, `edit` or `approval` (from WebSocket, SSE or the
+blocking endpoint); it runs as its own task, publishes frames through the hub, and is persisted once
+when it ends (assistant message, tool messages, the non-token frames for replay, the session's seq).
+A client disconnecting does not stop it; `cancel` from any of the owner's connections does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from backend.audit.service import record_audit
+from backend.context import AppContext
+from backend.errors import AppError, NotFound
+from backend.models.chat import ChatEvent, ChatMessage, ChatSession
+from backend.models.user import User
+
+from . import service
+from .agent_port import AgentPort, Decision, TurnInputs
+from .hub import Frame, RunningTurn, StreamHub
+
+log = logging.getLogger("switchboard.chat")
+
+TurnKind = Literal["message", "first", "regenerate", "edit", "approval"]
+# After a crash mid-turn, the frames of the lost turn were seen by clients but never persisted;
+# skipping ahead keeps `seq` strictly increasing for them.
+SEQ_GAP_AFTER_CRASH = 100_000
+
+
+class RunInProgress(AppError):
+    status_code = 409
+    code = "run_in_progress"
+
+
+@dataclass
+class TurnRequest:
+    kind: TurnKind
+    message: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    edit_message_id: uuid.UUID | None = None
+    decision: Decision | None = None
+
+
+@dataclass
+class _Prepared:
+    run_id: str
+    message: str | None
+    decisions: list[Decision] | None
+    assistant_message_id: uuid.UUID
+
+
+InputsFactory = Callable[[User, uuid.UUID], Awaitable[TurnInputs]]
+
+
+class TurnManager:
+    """Starts, cancels and persists turns."""
+
+    def __init__(self, app: AppContext, hub: StreamHub, agent: AgentPort, inputs: InputsFactory) -> None:
+        self.app = app
+        self.hub = hub
+        self.agent = agent
+        self.inputs = inputs
+        self.on_turn_finished: Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]] | None = None
+
+    # ------------------------------------------------------------------ public API
+
+    async def start(self, user: User, session_id: uuid.UUID, request: TurnRequest) -> RunningTurn:
+        """Prepare the history and launch the turn; `RunInProgress` if one is already running."""
+        key = str(session_id)
+        async with self.hub.lock(key):
+            if self.hub.running(key) is not None:
+                raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
+            async with self.app.db.session() as session:
+                chat = await service.get_owned(session, user.id, session_id)
+                if chat.status == "running":  # a previous process died during a turn
+                    chat.next_seq += SEQ_GAP_AFTER_CRASH
+                    chat.status = "active"
+                stream = self.hub.ensure(key, chat.next_seq)
+                stream.next_seq = max(stream.next_seq, chat.next_seq)
+                prepared = await self._prepare(session, chat, request)
+                chat.status = "running"
+                chat.next_seq = stream.next_seq
+            run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id))
+            stream.run = run
+            run.task = asyncio.create_task(self._execute(user, session_id, prepared, run), name=f"turn-{key}")
+            return run
+
+    async def cancel(self, user: User, session_id: uuid.UUID) -> bool:
+        """Stop the running turn of a session the user owns; True when there was one."""
+        run = self.hub.running(str(session_id))
+        if run is None or run.owner_id != str(user.id) or run.task is None:
+            return False
+        run.task.cancel()
+        return True
+
+    async def has_unanswered_first_message(self, session_id: uuid.UUID) -> bool:
+        """A session created with POST /chat/sessions whose first message nobody has answered yet."""
+        if self.hub.running(str(session_id)) is not None:
+            return False
+        async with self.app.db.session() as session:
+            roles = list(
+                await session.scalars(
+                    select(ChatMessage.role).where(ChatMessage.session_id == session_id).limit(2)
+                )
+            )
+            chat = await session.get(ChatSession, session_id)
+        return roles == ["user"] and chat is not None and chat.status == "active"
+
+    async def shutdown(self) -> None:
+        """Let running turns finish (graceful drain), bounded; cancel what is left."""
+        tasks = [s.run.task for s in list(self.hub._streams.values()) if s.run and s.run.task]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=20)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+
+    # ------------------------------------------------------------------ preparation
+
+    async def _prepare(self, session: Any, chat: ChatSession, request: TurnRequest) -> _Prepared:
+        run_id = uuid.uuid4().hex
+        assistant_id = uuid.uuid4()
+        active = await service.active_messages(session, chat.id)
+        users = [m for m in active if m.role == "user"]
+        if request.kind == "message":
+            assert request.message is not None
+            await service.add_message(
+                session, chat, role="user", content=request.message, metadata=request.metadata, run_id=run_id
+            )
+            return _Prepared(run_id, request.message, None, assistant_id)
+        if request.kind == "first":
+            if not users:
+                raise NotFound("The session has no message to answer", code="nothing_to_answer")
+            return _Prepared(run_id, users[-1].content, None, assistant_id)
+        if request.kind == "regenerate":
+            if not users:
+                raise AppError(
+                    "There is no message to regenerate an answer for", code="nothing_to_regenerate"
+                )
+            last_user = users[-1]
+            await service.supersede_from(session, chat.id, last_user.position + 1)
+            await self.agent.rewind(str(chat.id), keep_user_turns=len(users) - 1)
+            return _Prepared(run_id, last_user.content, None, assistant_id)
+        if request.kind == "edit":
+            target = next((m for m in users if m.id == request.edit_message_id), None)
+            if target is None:
+                raise NotFound("That message is not an active user message of this session")
+            assert request.message is not None
+            kept = sum(1 for m in users if m.position < target.position)
+            await service.supersede_from(session, chat.id, target.position)
+            await self.agent.rewind(str(chat.id), keep_user_turns=kept)
+            await service.add_message(
+                session,
+                chat,
+                role="user",
+                content=request.message,
+                metadata={"edited_from": str(target.id)},
+                run_id=run_id,
+            )
+            return _Prepared(run_id, request.message, None, assistant_id)
+        # approval: continue the paused turn under its run id
+        assert request.decision is not None
+        paused = await session.scalar(
+            select(ChatEvent)
+            .where(ChatEvent.session_id == chat.id, ChatEvent.type == "approval_required")
+            .order_by(ChatEvent.seq.desc())
+            .limit(1)
+        )
+        if chat.status != "awaiting_approval" or paused is None:
+            raise AppError(
+                "Nothing in this session is waiting for approval", code="no_pending_approval", status_code=409
+            )
+        pending_ids = {str(paused.frame.get("metadata", {}).get("tool_call_id"))}
+        if request.decision.tool_call_id not in pending_ids:
+            raise AppError(
+                "Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422
+            )
+        return _Prepared(paused.run_id, None, [request.decision], assistant_id)
+
+    # ------------------------------------------------------------------ execution
+
+    async def _execute(
+        self, user: User, session_id: uuid.UUID, prepared: _Prepared, run: RunningTurn
+    ) -> None:
+        key = str(session_id)
+        run_id = prepared.run_id
+        message_id = str(prepared.assistant_message_id)
+        tokens: list[str] = []
+        tool_calls: dict[str, dict[str, Any]] = {}
+        final: Frame | None = None
+        paused = False
+        decisions: list[dict[str, Any]] = []
+        token_index = 0
+        publish = self.hub.publish
+        try:
+            inputs = await self.inputs(user, session_id)
+            events = self.agent.run_turn(
+                thread_id=key, message=prepared.message, decisions=prepared.decisions, inputs=inputs
+            )
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    kind = event.type
+                    if kind == "token":
+                        tokens.append(event.content)
+                        publish(
+                            key,
+                            run_id,
+                            "token",
+                            event.content,
+                            {"token_index": token_index, "message_id": message_id},
+                        )
+                        token_index += 1
+                        continue
+                    metadata = dict(event.metadata)
+                    if kind == "final":
+                        metadata.update(session_id=key, message_id=message_id)
+                        final = publish(key, run_id, "final", event.content, metadata)
+                        break
+                    if kind == "tool_call":
+                        tool_calls[str(metadata.get("tool_call_id"))] = {
+                            "id": metadata.get("tool_call_id"),
+                            "name": metadata.get("tool_name"),
+                            "args": metadata.get("args", {}),
+                            "status": "started",
+                        }
+                    elif kind == "tool_result":
+                        call = tool_calls.setdefault(
+                            str(metadata.get("tool_call_id")),
+                            {"id": metadata.get("tool_call_id"), "name": metadata.get("tool_name")},
+                        )
+                        call.update(status=metadata.get("status"), result=metadata.get("result"))
+                    elif kind == "approval_required":
+                        paused = True
+                    elif kind == "agent_event" and metadata.get("event_type") == "approval_decision":
+                        decisions.append(dict(metadata.get("details") or {}))
+                    publish(key, run_id, kind, event.content, metadata)
+        except asyncio.CancelledError:
+            paused = False
+            if final is None:
+                final = publish(
+                    key,
+                    run_id,
+                    "final",
+                    "".join(tokens),
+                    {
+                        "session_id": key,
+                        "message_id": message_id,
+                        "tokens_used": 0,
+                        "finish_reason": "cancelled",
+                    },
+                )
+        except Exception:
+            log.exception("turn %s of session %s failed", run_id, key)
+            paused = False
+            publish(
+                key,
+                run_id,
+                "error",
+                "The assistant hit an internal error while answering.",
+                {"code": "agent_error", "recoverable": True},
+            )
+            final = publish(
+                key,
+                run_id,
+                "final",
+                "".join(tokens),
+                {
+                    "session_id": key,
+                    "message_id": message_id,
+                    "tokens_used": 0,
+                    "finish_reason": "error",
+                },
+            )
+        if final is None and not paused:
+            # The agent stream ended without a final (should not happen): close the turn honestly.
+            final = publish(
+                key,
+                run_id,
+                "final",
+                "".join(tokens),
+                {
+                    "session_id": key,
+                    "message_id": message_id,
+                    "tokens_used": 0,
+                    "finish_reason": "error",
+                },
+            )
+        try:
+            await asyncio.shield(
+                self._persist(
+                    user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions
+                )
+            )
+        except Exception:
+            log.exception("persisting turn %s of session %s failed", run_id, key)
+        finally:
+            stream = self.hub.stream(key)
+            if stream is not None and stream.run is run:
+                stream.run = None
+            run.done.set()
+
+    async def _persist(
+        self,
+        user: User,
+        session_id: uuid.UUID,
+        run: RunningTurn,
+        prepared: _Prepared,
+        final: Frame | None,
+        paused: bool,
+        tool_calls: list[dict[str, Any]],
+        decisions: list[dict[str, Any]],
+    ) -> None:
+        key = str(session_id)
+        stream = self.hub.stream(key)
+        async with self.app.db.session() as session:
+            chat = await session.get(ChatSession, session_id)
+            if chat is None:  # deleted while the turn ran
+                return
+            events = [f for f in run.frames if f.type != "token"]
+            for frame in events:
+                session.add(
+                    ChatEvent(
+                        session_id=session_id,
+                        seq=frame.seq,
+                        run_id=frame.data["run_id"],
+                        type=frame.type,
+                        frame=frame.data,
+                    )
+                )
+            for call in tool_calls:
+                if call.get("status") in ("completed", "failed"):
+                    await service.add_message(
+                        session,
+                        chat,
+                        role="tool",
+                        content=_tool_text(call.get("result")),
+                        metadata={
+                            "tool_call_id": call.get("id"),
+                            "tool_name": call.get("name"),
+                            "status": call.get("status"),
+                        },
+                        run_id=prepared.run_id,
+                    )
+            if final is not None:
+                meta = final.data["metadata"]
+                usage = meta.get("usage") or {}
+                if not usage.get("total") and meta.get("tokens_used"):
+                    usage = {"output": meta["tokens_used"], "total": meta["tokens_used"]}
+                await service.add_message(
+                    session,
+                    chat,
+                    role="assistant",
+                    content=final.data["content"],
+                    tool_calls=tool_calls or None,
+                    run_id=prepared.run_id,
+                    finish_reason=meta.get("finish_reason"),
+                    usage=usage,
+                    message_id=prepared.assistant_message_id,
+                    metadata={"usage": usage} if usage else {},
+                )
+            for decision in decisions:
+                await record_audit(
+                    session,
+                    action="approval.decision",
+                    actor=user,
+                    session_id=session_id,
+                    integration_id=decision.get("integration_id"),
+                    outcome="success"
+                    if decision.get("decision") in ("approve", "edit", "allow")
+                    else "failure",
+                    details={k: v for k, v in decision.items() if k != "args"},
+                )
+            chat.status = "awaiting_approval" if paused else "active"
+            chat.next_seq = stream.next_seq if stream is not None else chat.next_seq
+            chat.last_activity_at = datetime.now(UTC)
+        if final is not None and self.on_turn_finished is not None:
+            with contextlib.suppress(Exception):
+                await self.on_turn_finished(session_id, final.data)
+
+
+def _tool_text(result: Any) -> str:
+    if isinstance(result, str):
+        return result
+    import json
+
+    return json.dumps(result, ensure_ascii=False, default=str)
+
+
+async def latest_assistant_message(app: AppContext, session_id: uuid.UUID) -> ChatMessage | None:
+    async with app.db.session() as session:
+        return await session.scalar(
+            select(ChatMessage)
+            .where(
+                ChatMessage.session_id == session_id,
+                ChatMessage.role == "assistant",
+                ChatMessage.superseded.is_(False),
+            )
+            .order_by(ChatMessage.position.desc())
+            .limit(1)
+        )

@@ -1,0 +1,227 @@
+"""`WS /api/v1/chat/ws/{session_id}`: the chat stream and its client frames (see docs/api.md).
+
+Auth by `Authorization: Bearer`, `?token=` or a first `{"type": "auth"}` frame. One writer drains the
+connection's subscription; the reader handles frames. Malformed frames get an `error` frame and the
+socket stays open; frames over 64 KiB are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import TypeAdapter, ValidationError
+from starlette.websockets import WebSocketState
+
+from backend.context import AppContext
+from backend.deps import user_from_token
+from backend.errors import AppError
+from backend.models.chat import ChatSession
+from backend.models.user import User
+
+from .agent_port import Decision
+from .hub import Frame, StreamHub, Subscription
+from .replay import missed_frames
+from .schemas import (
+    ApprovalFrame,
+    AuthFrame,
+    EditFrame,
+    MessageFrame,
+    ResumeFrame,
+    SimpleFrame,
+)
+from .turns import TurnManager, TurnRequest
+
+log = logging.getLogger("switchboard.chat.ws")
+router = APIRouter()
+
+MAX_FRAME_BYTES = 64 * 1024
+AUTH_TIMEOUT_S = 10
+CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
+
+_CONNECTION_ONLY = {"connection_established", "pong", "error"}
+ClientFrame = ApprovalFrame | EditFrame | ResumeFrame | SimpleFrame | MessageFrame
+_client_frame: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+def _bearer(websocket: WebSocket) -> str | None:
+    header = websocket.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return websocket.query_params.get("token") or None
+
+
+async def _authenticate(websocket: WebSocket, app: AppContext) -> User | None:
+    token = _bearer(websocket)
+    if token is None:
+        try:
+            raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
+            token = AuthFrame.model_validate_json(raw).token
+        except (TimeoutError, ValidationError, ValueError):
+            return None
+    try:
+        async with app.db.session() as session:
+            return await user_from_token(session, app, token)
+    except AppError:
+        return None
+
+
+class ChatConnection:
+    """One socket: a reader of client frames and a writer of hub frames."""
+
+    def __init__(self, websocket: WebSocket, app: AppContext, user: User, session_id: uuid.UUID) -> None:
+        self.ws = websocket
+        self.app = app
+        self.user = user
+        self.session_id = session_id
+        self.key = str(session_id)
+        self.hub: StreamHub = app.extras["hub"]
+        self.turns: TurnManager = app.extras["turns"]
+        self.subscription: Subscription | None = None
+        # Highest seq sent by a replay: live frames up to it were already delivered by that replay.
+        self.replayed_seq = 0
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, frame: Frame) -> None:
+        async with self.send_lock:
+            await self.ws.send_text(frame.text)
+
+    def direct(self, type: str, content: str = "", metadata: dict[str, Any] | None = None) -> None:
+        assert self.subscription is not None
+        self.hub.send_direct(self.subscription, self.key, type, content, metadata)
+
+    def error(self, code: str, message: str) -> None:
+        self.direct("error", message, {"code": code})
+
+    async def replay(self, after_seq: int, buffered: list[Frame] | None = None) -> None:
+        if buffered is None:
+            stream = self.hub.stream(self.key)
+            buffered = list(stream.run.frames) if stream and stream.run else []
+        for frame in await missed_frames(self.app, self.session_id, after_seq, buffered):
+            self.replayed_seq = max(self.replayed_seq, frame.seq)
+            await self.send(frame)
+
+    async def writer(self) -> None:
+        assert self.subscription is not None
+        while True:
+            frame = await self.subscription.queue.get()
+            if frame is None:  # fell too far behind: let the client reconnect and resume
+                await self.ws.close(code=1013, reason="slow consumer; reconnect with after_seq")
+                return
+            if frame.seq <= self.replayed_seq and frame.type not in _CONNECTION_ONLY:
+                continue
+            await self.send(frame)
+
+    async def start_turn(self, request: TurnRequest) -> None:
+        try:
+            await self.turns.start(self.user, self.session_id, request)
+        except AppError as exc:
+            self.error(exc.code, str(exc.detail))
+
+    async def handle(self, raw: str) -> None:
+        if len(raw.encode()) > MAX_FRAME_BYTES:
+            self.error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB.")
+            return
+        try:
+            data = json.loads(raw)
+            if isinstance(data, dict) and "type" not in data and "message" in data:
+                data = {**data, "type": "message"}  # a bare {"message": ...} is accepted
+            frame = _client_frame.validate_python(data)
+        except (ValueError, ValidationError) as exc:
+            detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "not valid JSON"
+            self.error("invalid_frame", f"Malformed frame: {detail}")
+            return
+        if isinstance(frame, MessageFrame):
+            await self.start_turn(TurnRequest(kind="message", message=frame.message, metadata=frame.metadata))
+        elif isinstance(frame, EditFrame):
+            await self.start_turn(
+                TurnRequest(kind="edit", message=frame.message, edit_message_id=frame.message_id)
+            )
+        elif isinstance(frame, ApprovalFrame):
+            decision = Decision(frame.tool_call_id, frame.decision, frame.args, frame.reason)
+            await self.start_turn(TurnRequest(kind="approval", decision=decision))
+        elif isinstance(frame, ResumeFrame):
+            await self.replay(frame.after_seq)
+        elif frame.type == "cancel":
+            if not await self.turns.cancel(self.user, self.session_id):
+                self.error("no_run_in_progress", "Nothing is running in this session.")
+        elif frame.type == "regenerate":
+            await self.start_turn(TurnRequest(kind="regenerate"))
+        elif frame.type == "ping":
+            self.direct("pong")
+
+    async def reader(self) -> None:
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None and message.get("bytes") is not None:
+                raw_bytes: bytes = message["bytes"]
+                if len(raw_bytes) > MAX_FRAME_BYTES:
+                    self.error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB.")
+                    continue
+                text = raw_bytes.decode("utf-8", errors="replace")
+            await self.handle(text or "")
+
+
+@router.websocket("/chat/ws/{session_id}")
+async def chat_socket(websocket: WebSocket, session_id: str) -> None:
+    app: AppContext = websocket.app.state.ctx
+    await websocket.accept()
+    user = await _authenticate(websocket, app)
+    if user is None:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication required")
+        return
+    try:
+        parsed_id = uuid.UUID(session_id)
+    except ValueError:
+        await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
+        return
+    async with app.db.session() as session:
+        chat = await session.get(ChatSession, parsed_id)
+    if chat is None:
+        await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
+        return
+    if chat.user_id != user.id:
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="not your session")
+        return
+
+    connection = ChatConnection(websocket, app, user, parsed_id)
+    hub = connection.hub
+    stream = hub.ensure(connection.key, chat.next_seq)
+    stream.next_seq = max(stream.next_seq, chat.next_seq)
+    subscription, buffered = hub.subscribe(connection.key, chat.next_seq)
+    connection.subscription = subscription
+    writer: asyncio.Task[None] | None = None
+    try:
+        # connection_established first, then what was missed, then live frames (the writer).
+        await connection.send(
+            hub.direct_frame(
+                connection.key, "connection_established", "connected", {"session_id": connection.key}
+            )
+        )
+        after = websocket.query_params.get("after_seq")
+        if after is not None and after.isdigit():
+            await connection.replay(int(after), buffered)
+        writer = asyncio.create_task(connection.writer())
+        if await connection.turns.has_unanswered_first_message(parsed_id):
+            await connection.start_turn(TurnRequest(kind="first"))
+        await connection.reader()
+    except WebSocketDisconnect:
+        pass
+    except RuntimeError as exc:  # sending on a socket the client already closed
+        log.debug("socket closed: %s", exc)
+    finally:
+        hub.unsubscribe(connection.key, subscription)
+        if writer is not None:
+            writer.cancel()
+        if websocket.application_state == WebSocketState.CONNECTED:
+            try:
+                await websocket.close()
+            except RuntimeError:
+                pass
