@@ -50,9 +50,7 @@ async def start_demo(app: AppContext) -> DemoEnvironment:
     return env
 
 
-async def upsert_demo_integration(
-    app: AppContext, session: AsyncSession, spec: DemoIntegration
-) -> Integration:
+async def upsert_demo_integration(app: AppContext, session: AsyncSession, spec: DemoIntegration) -> Integration:
     """Create the demo integration, or point the existing one at this run's sandbox port."""
 
     existing = await session.scalar(

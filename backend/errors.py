@@ -96,9 +96,7 @@ def error_body(detail: Any, code: str) -> dict[str, Any]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(
-        error_body(jsonable_encoder(exc.detail), exc.code), exc.status_code, headers=exc.headers()
-    )
+    return JSONResponse(error_body(jsonable_encoder(exc.detail), exc.code), exc.status_code, headers=exc.headers())
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -113,9 +111,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {k: v for k, v in error.items() if k in ("type", "loc", "msg", "ctx")} for error in exc.errors()
-    ]
+    errors = [{k: v for k, v in error.items() if k in ("type", "loc", "msg", "ctx")} for error in exc.errors()]
     return JSONResponse(error_body(jsonable_encoder(errors), "validation_error"), 422)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from backend.errors import NotFound
 
@@ -17,7 +18,7 @@ _API_PREFIXES = ("/api/", "/health", "/docs", "/redoc", "/openapi.json")
 class _ImmutableStatic(StaticFiles):
     """Vite names assets by content hash, so they never change under the same URL."""
 
-    async def get_response(self, path: str, scope: dict) -> Response:  # type: ignore[override]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if response.status_code == 200:
             response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
@@ -29,6 +30,9 @@ def mount_frontend(app: FastAPI, dist: Path = DIST_DIR) -> bool:
     index = dist / "index.html"
     if not index.is_file():
         return False
+    root = dist.resolve()
+    # The set of files is fixed once built: look them up once, not on every request.
+    files = {str(p.relative_to(root)): p for p in root.rglob("*") if p.is_file()}
     app.state.spa_index = index
     if (dist / "assets").is_dir():
         app.mount("/assets", _ImmutableStatic(directory=dist / "assets"), name="assets")
@@ -37,8 +41,8 @@ def mount_frontend(app: FastAPI, dist: Path = DIST_DIR) -> bool:
     async def spa(path: str, request: Request) -> Response:
         if request.url.path.startswith(_API_PREFIXES):
             raise NotFound("Not found")
-        candidate = (dist / path).resolve()
-        if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
+        candidate = files.get(path)
+        if candidate is not None:
             return FileResponse(candidate)
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 

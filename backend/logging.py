@@ -67,9 +67,7 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:
     if json_lines:
         handler.setFormatter(_JsonFormatter())
     else:
-        handler.setFormatter(
-            _TextFormatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s")
-        )
+        handler.setFormatter(_TextFormatter("%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"))
     root = logging.getLogger()
     for existing in list(root.handlers):
         if getattr(existing, "_switchboard", False):

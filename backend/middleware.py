@@ -27,7 +27,8 @@ _APP_CSP = (
 _DOCS_CSP = (
     b"default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     b"style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    b"img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; font-src 'self' https://fonts.gstatic.com; "
+    b"img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    b"font-src 'self' https://fonts.gstatic.com; "
     b"worker-src 'self' blob:; frame-ancestors 'none'"
 )
 _DOCS_PATHS = {"/docs", "/redoc", "/docs/oauth2-redirect"}

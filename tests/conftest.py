@@ -121,8 +121,13 @@ def make_user(client: httpx.AsyncClient) -> UserFactory:
         body = tokens.json()
         user = registered.json()
         return TestUser(
-            id=user["id"], username=username, email=email, password=password, role=user["role"],
-            access_token=body["access_token"], refresh_token=body["refresh_token"],
+            id=user["id"],
+            username=username,
+            email=email,
+            password=password,
+            role=user["role"],
+            access_token=body["access_token"],
+            refresh_token=body["refresh_token"],
         )
 
     return factory

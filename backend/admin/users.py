@@ -63,8 +63,6 @@ async def update_user(user_id: uuid.UUID, body: UserUpdate, admin: AdminUser, se
     changes = body.model_dump(exclude_none=True)
     for field, value in changes.items():
         setattr(user, field, value)
-    await record_audit(
-        session, action="user.updated", actor=admin, details={"user_id": str(user.id), **changes}
-    )
+    await record_audit(session, action="user.updated", actor=admin, details={"user_id": str(user.id), **changes})
     await session.flush()
     return user

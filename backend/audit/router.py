@@ -40,9 +40,7 @@ async def list_audit_events(
     session: SessionDep,
     params: PageDep,
     actor: Annotated[str | None, Query(max_length=320, description="username or user id")] = None,
-    action: Annotated[
-        str | None, Query(max_length=64, description="exact action, or a prefix ending in *")
-    ] = None,
+    action: Annotated[str | None, Query(max_length=64, description="exact action, or a prefix ending in *")] = None,
     integration_id: uuid.UUID | None = None,
     patient_id: Annotated[str | None, Query(max_length=128)] = None,
     since: datetime | None = None,

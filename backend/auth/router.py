@@ -35,9 +35,7 @@ async def _login_body(request: Request) -> LoginRequest:
         return LoginRequest.model_validate(raw)
     except (ValueError, ValidationError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else [{"msg": "Malformed JSON body"}]
-        raise ValidationFailed(
-            [{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in errors]
-        ) from None
+        raise ValidationFailed([{k: v for k, v in e.items() if k in ("type", "loc", "msg")} for e in errors]) from None
 
 
 @router.post(

@@ -32,9 +32,7 @@ async def create_user(
     """Create an account; the first one on an empty database becomes admin unless `role` says so."""
     email = email.strip().lower()
     taken = await session.scalar(
-        select(User.id).where(
-            or_(func.lower(User.email) == email, func.lower(User.username) == username.lower())
-        )
+        select(User.id).where(or_(func.lower(User.email) == email, func.lower(User.username) == username.lower()))
     )
     if taken is not None:
         raise Conflict("An account with this email or username already exists", code="user_exists")
@@ -80,9 +78,7 @@ async def issue_tokens(
     session: AsyncSession, user: User, settings: Settings, *, family_id: uuid.UUID | None = None
 ) -> TokenPair:
     """A new access token and a new refresh token (in `family_id`, or a new family)."""
-    access, expires_in = create_access_token(
-        user.id, settings.jwt_secret, minutes=settings.access_token_expire_minutes
-    )
+    access, expires_in = create_access_token(user.id, settings.jwt_secret, minutes=settings.access_token_expire_minutes)
     refresh = new_refresh_token()
     session.add(
         RefreshToken(
@@ -105,9 +101,7 @@ async def rotate_refresh_token(session: AsyncSession, token: str, settings: Sett
     # Mark it used atomically, so two concurrent refreshes with one token cannot both succeed.
     claimed = await session.execute(
         update(RefreshToken)
-        .where(
-            RefreshToken.id == stored.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None)
-        )
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
         .values(used_at=now)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -132,9 +126,7 @@ async def rotate_refresh_token(session: AsyncSession, token: str, settings: Sett
 async def revoke_refresh_token(session: AsyncSession, token: str, user: User) -> None:
     """Logout: revoke the refresh token's family (only the caller's own tokens)."""
     stored = await session.scalar(
-        select(RefreshToken).where(
-            RefreshToken.token_hash == hash_token(token), RefreshToken.user_id == user.id
-        )
+        select(RefreshToken).where(RefreshToken.token_hash == hash_token(token), RefreshToken.user_id == user.id)
     )
     if stored is not None:
         await _revoke_family(session, stored.family_id, datetime.now(UTC))

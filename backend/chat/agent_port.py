@@ -6,7 +6,7 @@ model, never a fake.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,6 +41,6 @@ class AgentEventLike(Protocol):
 class AgentPort(Protocol):
     def run_turn(
         self, *, thread_id: str, message: str | None, decisions: list[Decision] | None, inputs: TurnInputs
-    ) -> AsyncIterator[AgentEventLike]: ...
+    ) -> AsyncGenerator[AgentEventLike, None]: ...
 
     async def rewind(self, thread_id: str, keep_user_turns: int) -> None: ...

@@ -12,9 +12,7 @@ from . import service
 from .hub import Frame
 
 
-async def missed_frames(
-    app: AppContext, session_id: uuid.UUID, after_seq: int, buffered: list[Frame]
-) -> list[Frame]:
+async def missed_frames(app: AppContext, session_id: uuid.UUID, after_seq: int, buffered: list[Frame]) -> list[Frame]:
     """Frames with seq > after_seq, in order, each once: finished turns from the database (tokens
     folded into `final`), then the running turn's frames from memory (tokens included)."""
     async with app.db.session() as session:
@@ -29,6 +27,4 @@ async def missed_frames(
 
 
 def _frame(data: dict[str, Any]) -> Frame:
-    return Frame(
-        int(data["seq"]), str(data["type"]), data, json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    )
+    return Frame(int(data["seq"]), str(data["type"]), data, json.dumps(data, separators=(",", ":"), ensure_ascii=False))

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select
-from sse_starlette.sse import EventSourceResponse
+from sse_starlette import EventSourceResponse
 
 from backend.deps import ContextDep, CurrentUser, SessionDep
 from backend.errors import AppError
@@ -65,9 +65,7 @@ async def rename_session(
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_session(
-    session_id: uuid.UUID, user: CurrentUser, session: SessionDep, turns: TurnsDep
-) -> None:
+async def delete_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep, turns: TurnsDep) -> None:
     chat = await service.get_owned(session, user.id, session_id)
     await turns.cancel(user, session_id)
     await session.delete(chat)
@@ -87,9 +85,7 @@ async def list_messages(
     if not include_superseded:
         query = query.where(ChatMessage.superseded.is_(False))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(ChatMessage.position).offset(params.offset).limit(params.size)
-    )
+    rows = await session.scalars(query.order_by(ChatMessage.position).offset(params.offset).limit(params.size))
     return Page[MessageOut].build([service.message_out(m) for m in rows], int(total), params)
 
 
@@ -163,9 +159,7 @@ async def observe_stream(
 
 
 @router.post("/sessions/{session_id}/regenerate", response_model=MessageOut)
-async def regenerate(
-    session_id: uuid.UUID, user: CurrentUser, turns: TurnsDep, ctx: ContextDep
-) -> MessageOut:
+async def regenerate(session_id: uuid.UUID, user: CurrentUser, turns: TurnsDep, ctx: ContextDep) -> MessageOut:
     """Answer the last user message again; the previous answer is kept (superseded)."""
     return await _blocking(turns, ctx, user, session_id, TurnRequest(kind="regenerate"))
 

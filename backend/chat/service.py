@@ -122,9 +122,7 @@ async def list_sessions(
         query = query.where(
             or_(
                 func.lower(ChatSession.title).like(pattern),
-                exists().where(
-                    ChatMessage.session_id == ChatSession.id, func.lower(ChatMessage.content).like(pattern)
-                ),
+                exists().where(ChatMessage.session_id == ChatSession.id, func.lower(ChatMessage.content).like(pattern)),
             )
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -176,9 +174,7 @@ def message_out(message: ChatMessage) -> MessageOut:
 
 async def events_after(session: AsyncSession, chat_id: uuid.UUID, after_seq: int) -> list[dict[str, Any]]:
     rows = await session.scalars(
-        select(ChatEvent)
-        .where(ChatEvent.session_id == chat_id, ChatEvent.seq > after_seq)
-        .order_by(ChatEvent.seq)
+        select(ChatEvent).where(ChatEvent.session_id == chat_id, ChatEvent.seq > after_seq).order_by(ChatEvent.seq)
     )
     return [row.frame for row in rows]
 

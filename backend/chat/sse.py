@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 
-from sse_starlette.sse import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.context import AppContext
 from backend.models.user import User
@@ -43,9 +43,9 @@ async def stream_turn_events(
     async def events() -> AsyncIterator[ServerSentEvent]:
         sent = after_seq or 0
         try:
-            for frame in replay:
-                sent = frame.seq
-                yield _event(frame)
+            for old in replay:
+                sent = old.seq
+                yield _event(old)
             if run is None:
                 return
             while True:

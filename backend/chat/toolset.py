@@ -71,9 +71,7 @@ async def build_toolset(
     hl7_store: Hl7MessageStore | None = None,
 ) -> Toolset:
     integrations = await user_integrations(app, user)
-    services = ToolServices(
-        user_id=str(user.id), audit=audit_sink(app, user, session_id), hl7_store=hl7_store
-    )
+    services = ToolServices(user_id=str(user.id), audit=audit_sink(app, user, session_id), hl7_store=hl7_store)
     contexts_by_type: dict[str, list[IntegrationContext]] = defaultdict(list)
     tools: list[BaseTool] = []
     usable: list[Integration] = []

@@ -109,9 +109,7 @@ class TurnManager:
             return False
         async with self.app.db.session() as session:
             roles = list(
-                await session.scalars(
-                    select(ChatMessage.role).where(ChatMessage.session_id == session_id).limit(2)
-                )
+                await session.scalars(select(ChatMessage.role).where(ChatMessage.session_id == session_id).limit(2))
             )
             chat = await session.get(ChatSession, session_id)
         return roles == ["user"] and chat is not None and chat.status == "active"
@@ -146,9 +144,7 @@ class TurnManager:
             return _Prepared(run_id, users[-1].content, None, assistant_id)
         if request.kind == "regenerate":
             if not users:
-                raise AppError(
-                    "There is no message to regenerate an answer for", code="nothing_to_regenerate"
-                )
+                raise AppError("There is no message to regenerate an answer for", code="nothing_to_regenerate")
             last_user = users[-1]
             await service.supersede_from(session, chat.id, last_user.position + 1)
             await self.agent.rewind(str(chat.id), keep_user_turns=len(users) - 1)
@@ -184,16 +180,12 @@ class TurnManager:
             )
         pending_ids = {str(paused.frame.get("metadata", {}).get("tool_call_id"))}
         if request.decision.tool_call_id not in pending_ids:
-            raise AppError(
-                "Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422
-            )
+            raise AppError("Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422)
         return _Prepared(paused.run_id, None, [request.decision], assistant_id)
 
     # ------------------------------------------------------------------ execution
 
-    async def _execute(
-        self, user: User, session_id: uuid.UUID, prepared: _Prepared, run: RunningTurn
-    ) -> None:
+    async def _execute(self, user: User, session_id: uuid.UUID, prepared: _Prepared, run: RunningTurn) -> None:
         key = str(session_id)
         run_id = prepared.run_id
         message_id = str(prepared.assistant_message_id)
@@ -299,9 +291,7 @@ class TurnManager:
             )
         try:
             await asyncio.shield(
-                self._persist(
-                    user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions
-                )
+                self._persist(user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions)
             )
         except Exception:
             log.exception("persisting turn %s of session %s failed", run_id, key)
@@ -377,9 +367,7 @@ class TurnManager:
                     actor=user,
                     session_id=session_id,
                     integration_id=decision.get("integration_id"),
-                    outcome="success"
-                    if decision.get("decision") in ("approve", "edit", "allow")
-                    else "failure",
+                    outcome="success" if decision.get("decision") in ("approve", "edit", "allow") else "failure",
                     details={k: v for k, v in decision.items() if k != "args"},
                 )
             chat.status = "awaiting_approval" if paused else "active"

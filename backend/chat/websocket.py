@@ -138,9 +138,7 @@ class ChatConnection:
         if isinstance(frame, MessageFrame):
             await self.start_turn(TurnRequest(kind="message", message=frame.message, metadata=frame.metadata))
         elif isinstance(frame, EditFrame):
-            await self.start_turn(
-                TurnRequest(kind="edit", message=frame.message, edit_message_id=frame.message_id)
-            )
+            await self.start_turn(TurnRequest(kind="edit", message=frame.message, edit_message_id=frame.message_id))
         elif isinstance(frame, ApprovalFrame):
             decision = Decision(frame.tool_call_id, frame.decision, frame.args, frame.reason)
             await self.start_turn(TurnRequest(kind="approval", decision=decision))
@@ -201,9 +199,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     try:
         # connection_established first, then what was missed, then live frames (the writer).
         await connection.send(
-            hub.direct_frame(
-                connection.key, "connection_established", "connected", {"session_id": connection.key}
-            )
+            hub.direct_frame(connection.key, "connection_established", "connected", {"session_id": connection.key})
         )
         after = websocket.query_params.get("after_seq")
         if after is not None and after.isdigit():

@@ -64,9 +64,7 @@ async def create_integration(
 
 
 @router.get("/{integration_id}", response_model=IntegrationOut)
-async def get_integration(
-    integration_id: uuid.UUID, user: CurrentUser, session: SessionDep
-) -> IntegrationOut:
+async def get_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> IntegrationOut:
     return service.to_out(await service.get_visible(session, user, integration_id))
 
 
@@ -103,9 +101,7 @@ async def delete_integration(integration_id: uuid.UUID, user: CurrentUser, sessi
 
 
 @router.post("/{integration_id}/test", response_model=TestResultOut)
-async def test_integration(
-    integration_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep
-) -> Any:
+async def test_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Any:
     """Check the connection step by step. An unreachable system is `ok: false`, never an error status."""
     integration = await service.get_visible(session, user, integration_id)
     return await service.test_connection(session, ctx, user, integration)

@@ -54,15 +54,11 @@ def connector_for(type_name: str) -> Connector:
     try:
         return get_connector(type_name)
     except UnknownIntegrationType:
-        raise ValidationFailed(
-            f"Unknown integration type {type_name!r}", code="unknown_integration_type"
-        ) from None
+        raise ValidationFailed(f"Unknown integration type {type_name!r}", code="unknown_integration_type") from None
 
 
 async def get_visible(session: AsyncSession, user: User, integration_id: uuid.UUID) -> Integration:
-    integration = await session.scalar(
-        select(Integration).where(Integration.id == integration_id, visible_to(user))
-    )
+    integration = await session.scalar(select(Integration).where(Integration.id == integration_id, visible_to(user)))
     if integration is None:
         raise NotFound("Integration not found")
     return integration
@@ -133,9 +129,7 @@ async def update(
     fields = body.model_fields_set
     if "config" in fields or "credentials" in fields:
         config_in = body.config if body.config is not None else integration.config
-        credentials_in = (
-            body.credentials if body.credentials is not None else decrypt_credentials(integration, app)
-        )
+        credentials_in = body.credentials if body.credentials is not None else decrypt_credentials(integration, app)
         config, credentials = await _validated(app, connector, config_in, credentials_in)
         integration.config = config.model_dump(mode="json")
         if body.credentials is not None and credentials is not None:
@@ -176,14 +170,10 @@ async def delete(session: AsyncSession, user: User, integration: Integration) ->
 async def run_connection_test(app: AppContext, integration: Integration) -> ConnectionTestResult:
     """The connector's step-by-step test; any failure becomes `ok: false`, never an exception."""
     try:
-        return await get_connector(integration.integration_type).test_connection(
-            integration_context(integration, app)
-        )
+        return await get_connector(integration.integration_type).test_connection(integration_context(integration, app))
     except ConnectorError as exc:
         step = TestStep(name="configuration", ok=False, detail=exc.message, remediation=exc.remediation)
-        return ConnectionTestResult(
-            ok=False, latency_ms=0, steps=[step], error=exc.message, error_code=exc.code
-        )
+        return ConnectionTestResult(ok=False, latency_ms=0, steps=[step], error=exc.message, error_code=exc.code)
     except Exception:
         log.exception("connection test crashed for integration %s", integration.id)
         message = "The connection test failed unexpectedly; see the server log for details."

@@ -27,9 +27,7 @@ class ChatMessage(IdMixin, Base):
     __tablename__ = "chat_messages"
     __table_args__ = (Index("ix_chat_messages_session_position", "session_id", "position"),)
 
-    session_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True
-    )
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     role: Mapped[str] = mapped_column(String(16))  # user | assistant | tool
     content: Mapped[str] = mapped_column(Text, default="")

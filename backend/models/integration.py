@@ -16,9 +16,7 @@ class Integration(IdMixin, TimestampMixin, Base):
     __tablename__ = "integrations"
 
     # NULL owner: a shared integration made by the system (demo mode).
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     integration_type: Mapped[str] = mapped_column(String(32), index=True)
     visibility: Mapped[str] = mapped_column(String(16), default="private")  # private | shared

@@ -8,8 +8,11 @@ from tests.conftest import TestUser
 
 
 async def test_non_admin_gets_403_on_admin_routes(client: httpx.AsyncClient, alice: TestUser) -> None:
-    for method, path in [("GET", "/api/v1/admin/users"), ("PATCH", f"/api/v1/admin/users/{alice.id}"),
-                         ("GET", "/api/v1/audit")]:
+    for method, path in [
+        ("GET", "/api/v1/admin/users"),
+        ("PATCH", f"/api/v1/admin/users/{alice.id}"),
+        ("GET", "/api/v1/audit"),
+    ]:
         response = await client.request(method, path, headers=alice.headers, json={"role": "admin"})
         assert response.status_code == 403, path
         assert response.json()["code"] == "forbidden"

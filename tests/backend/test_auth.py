@@ -71,9 +71,7 @@ async def test_wrong_password_is_401_with_code(client: httpx.AsyncClient, alice:
 
 
 async def test_malformed_login_bodies_are_422(client: httpx.AsyncClient) -> None:
-    broken = await client.post(
-        "/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"}
-    )
+    broken = await client.post("/api/v1/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     missing = await client.post("/api/v1/auth/login", data={"username": "x"})
     assert broken.status_code == missing.status_code == 422
     assert broken.json()["code"] == missing.json()["code"] == "validation_error"

@@ -50,19 +50,38 @@ def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[
     clean = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "ENVIRONMENT")}
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", *args],
-        cwd=tmp_path, env={**clean, "DATA_DIR": str(tmp_path / "data"), **env},
-        capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env={**clean, "DATA_DIR": str(tmp_path / "data"), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_cli_migrate_create_admin_and_check(tmp_path: Path) -> None:
     assert _cli(tmp_path, "migrate").returncode == 0
-    created = _cli(tmp_path, "create-admin", "--email", "root@example.com", "--username", "root",
-                   "--password", "correct horse battery")
+    created = _cli(
+        tmp_path,
+        "create-admin",
+        "--email",
+        "root@example.com",
+        "--username",
+        "root",
+        "--password",
+        "correct horse battery",
+    )
     assert created.returncode == 0, created.stderr
     assert "created admin root" in created.stdout
-    duplicate = _cli(tmp_path, "create-admin", "--email", "root@example.com", "--username", "root",
-                     "--password", "correct horse battery")
+    duplicate = _cli(
+        tmp_path,
+        "create-admin",
+        "--email",
+        "root@example.com",
+        "--username",
+        "root",
+        "--password",
+        "correct horse battery",
+    )
     assert duplicate.returncode != 0
     check = _cli(tmp_path, "check")
     assert check.returncode == 0
