@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     llm_model: str = ""
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    offline_token_delay_ms: float = Field(default=0.0, ge=0, le=2000)
     demo_mode: bool = False
     outbound_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hl7_listen_host: str = "127.0.0.1"

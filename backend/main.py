@@ -11,6 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from backend import __version__
 from backend.api import api_router
+from backend.chat.engine import start_chat
+from backend.chat.websocket import router as chat_socket_router
 from backend.config import Settings, load_settings
 from backend.context import AppContext
 from backend.demo import start_demo
@@ -25,6 +27,8 @@ log = logging.getLogger("switchboard")
 TAGS = [
     {"name": "auth", "description": "Accounts and tokens: register, login, refresh with rotation, logout."},
     {"name": "integrations", "description": "Connections to Jira, EMRs (FHIR R4) and HL7 v2 systems."},
+    {"name": "chat", "description": "Chat sessions, messages, streaming over SSE; WebSocket at /api/v1/chat/ws/{id}."},
+    {"name": "hl7", "description": "HL7 v2 routing engine: submit, track, replay; explain a message."},
     {"name": "admin", "description": "User management and the operational overview (admins only)."},
     {"name": "audit", "description": "The audit trail (admins only)."},
     {"name": "health", "description": "Liveness and component health."},
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
                 ctx.extras["redis"] = redis
                 stack.push_async_callback(redis.aclose)
+            await start_chat(ctx, stack)
             if settings.demo_mode:
                 demo = await start_demo(ctx)
                 ctx.extras["demo"] = demo
@@ -75,5 +80,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
+    app.include_router(chat_socket_router, prefix="/api/v1")
     mount_frontend(app)
     return app

@@ -192,9 +192,7 @@ class Connector(ABC):
         """Parse config and credentials into the models; raise pydantic `ValidationError` or
         `ConnectorConfigError` when they do not fit together (e.g. Cloud without an API token)."""
         parsed_config = self.config_model.model_validate(config)
-        parsed_credentials = (
-            self.credentials_model.model_validate(credentials) if credentials is not None else None
-        )
+        parsed_credentials = self.credentials_model.model_validate(credentials) if credentials is not None else None
         return parsed_config, parsed_credentials
 
     def outbound_urls(self, config: BaseModel) -> list[str]:
@@ -209,9 +207,7 @@ class Connector(ABC):
     def build_tools(self, ctx: IntegrationContext, services: ToolServices) -> list[BaseTool]:
         """Tools for one integration, named with `tool_name(ctx.name, op)`."""
 
-    def build_shared_tools(
-        self, contexts: Sequence[IntegrationContext], services: ToolServices
-    ) -> list[BaseTool]:
+    def build_shared_tools(self, contexts: Sequence[IntegrationContext], services: ToolServices) -> list[BaseTool]:
         """Tools that span all of a user's integrations of this type (may be called with none)."""
         return []
 

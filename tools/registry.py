@@ -1,12 +1,14 @@
 """The integration types Switchboard knows, filled in by each connector package.
 
 Each built-in package exposes `CONNECTOR` in its `connector` module; the registry imports them
-lazily so that importing `tools` stays cheap and one broken optional package cannot hide the rest.
+lazily so that importing `tools` stays cheap. A connector package that is not part of this install is
+left out (and logged); one that is present but broken fails loudly.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from functools import cache
 
 from tools.base import Connector
@@ -18,6 +20,9 @@ BUILTIN_CONNECTOR_MODULES: tuple[str, ...] = (
 )
 
 
+log = logging.getLogger("switchboard.tools")
+
+
 class UnknownIntegrationType(KeyError):
     """No connector is registered under that type name."""
 
@@ -27,7 +32,13 @@ def connectors() -> dict[str, Connector]:
     """Every registered connector by type name, in a stable order."""
     found: dict[str, Connector] = {}
     for module_name in BUILTIN_CONNECTOR_MODULES:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module_name.startswith(exc.name):
+                raise  # a dependency of the connector is missing: that is a broken install
+            log.info("connector package %s is not installed", module_name)
+            continue
         connector: Connector = module.CONNECTOR
         found[connector.type_name] = connector
     return found

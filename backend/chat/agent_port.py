@@ -33,14 +33,26 @@ class TurnInputs:
 
 
 class AgentEventLike(Protocol):
-    type: str
-    content: str
-    metadata: dict[str, Any]
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def metadata(self) -> dict[str, Any]: ...
 
 
 class AgentPort(Protocol):
     def run_turn(
-        self, *, thread_id: str, message: str | None, decisions: list[Decision] | None, inputs: TurnInputs
+        self,
+        *,
+        thread_id: str,
+        message: str | None = None,
+        decisions: Sequence[Any] | None = None,
+        tools: Sequence[BaseTool],
+        policy: Any = None,
+        system_prompt: str = "",
     ) -> AsyncGenerator[AgentEventLike, None]: ...
 
     async def rewind(self, thread_id: str, keep_user_turns: int) -> None: ...

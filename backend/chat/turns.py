@@ -78,6 +78,9 @@ class TurnManager:
         """Prepare the history and launch the turn; `RunInProgress` if one is already running."""
         key = str(session_id)
         async with self.hub.lock(key):
+            current = self.hub.running(key)
+            if current is not None and current.closing:
+                await current.done.wait()  # the answer is out; its rows are being written
             if self.hub.running(key) is not None:
                 raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
             async with self.app.db.session() as session:
@@ -98,7 +101,7 @@ class TurnManager:
     async def cancel(self, user: User, session_id: uuid.UUID) -> bool:
         """Stop the running turn of a session the user owns; True when there was one."""
         run = self.hub.running(str(session_id))
-        if run is None or run.owner_id != str(user.id) or run.task is None:
+        if run is None or run.closing or run.owner_id != str(user.id) or run.task is None:
             return False
         run.task.cancel()
         return True
@@ -199,7 +202,12 @@ class TurnManager:
         try:
             inputs = await self.inputs(user, session_id)
             events = self.agent.run_turn(
-                thread_id=key, message=prepared.message, decisions=prepared.decisions, inputs=inputs
+                thread_id=key,
+                message=prepared.message,
+                decisions=prepared.decisions,
+                tools=inputs.tools,
+                policy=inputs.policy,
+                system_prompt=inputs.system_prompt,
             )
             async with contextlib.aclosing(events):
                 async for event in events:
@@ -219,6 +227,7 @@ class TurnManager:
                     if kind == "final":
                         metadata.update(session_id=key, message_id=message_id)
                         final = publish(key, run_id, "final", event.content, metadata)
+                        run.closing = True
                         break
                     if kind == "tool_call":
                         tool_calls[str(metadata.get("tool_call_id"))] = {
@@ -235,6 +244,8 @@ class TurnManager:
                         call.update(status=metadata.get("status"), result=metadata.get("result"))
                     elif kind == "approval_required":
                         paused = True
+                    elif kind == "error" and metadata.get("code") == "invalid_edit":
+                        paused = True  # the approval is still pending; the client may answer again
                     elif kind == "agent_event" and metadata.get("event_type") == "approval_decision":
                         decisions.append(dict(metadata.get("details") or {}))
                     publish(key, run_id, kind, event.content, metadata)

@@ -2,8 +2,19 @@
 
 from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
+from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
 
-__all__ = ["AuditEvent", "ChatEvent", "ChatMessage", "ChatSession", "Integration", "RefreshToken", "User"]
+__all__ = [
+    "AuditEvent",
+    "ChatEvent",
+    "ChatMessage",
+    "ChatSession",
+    "Hl7Delivery",
+    "Hl7Message",
+    "Integration",
+    "RefreshToken",
+    "User",
+]

@@ -1,0 +1,92 @@
+"""Builds a `Turn` from the conversation and asks the best skill for the next step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agents.offline.skill import Call, Reply, Skill, Step, ToolInfo, Turn, outcomes_from
+from tools.tooling import tool_policy
+
+log = logging.getLogger("switchboard.offline")
+
+
+def tool_infos(tools: Sequence[BaseTool | dict[str, Any]]) -> tuple[ToolInfo, ...]:
+    infos = []
+    for tool in tools:
+        if not isinstance(tool, BaseTool):
+            continue
+        policy = tool_policy(tool)
+        parameters = convert_to_openai_tool(tool)["function"].get("parameters", {})
+        infos.append(
+            ToolInfo(
+                name=tool.name,
+                operation=policy.operation,
+                integration_name=policy.integration_name,
+                integration_type=policy.integration_type,
+                access=policy.access,
+                parameters=parameters,
+            )
+        )
+    return tuple(infos)
+
+
+def build_turn(messages: Sequence[BaseMessage], tools: tuple[ToolInfo, ...], now: datetime | None = None) -> Turn:
+    last_user = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    by_name = {t.name: t for t in tools}
+    text = str(messages[last_user].content) if last_user >= 0 else ""
+    history = tuple(messages[:last_user]) if last_user >= 0 else ()
+    return Turn(
+        text=text,
+        tools=tools,
+        outcomes=tuple(outcomes_from(list(messages[last_user + 1 :]), by_name)),
+        history=history,
+        now=now or datetime.now(UTC),
+        earlier_outcomes=tuple(outcomes_from(list(history), by_name)),
+    )
+
+
+def choose(skills: Sequence[Skill], turn: Turn) -> Skill:
+    """The highest-scoring skill; ties go to the one listed first."""
+    best, best_score = skills[-1], -1.0
+    for skill in skills:
+        score = skill.score(turn)
+        if score > best_score:
+            best, best_score = skill, score
+    return best
+
+
+def next_step(skills: Sequence[Skill], turn: Turn) -> Step:
+    skill = choose(skills, turn)
+    try:
+        step = skill.step(turn)
+    except Exception:
+        log.exception("offline skill %s failed", skill.name)
+        return Reply(
+            "Sorry — something went wrong while I worked on that, so I stopped rather than guess. "
+            "Please try rephrasing."
+        )
+    if isinstance(step, list):
+        known = {t.name for t in turn.tools}
+        step = [c for c in step if c.tool in known]
+        if not step:
+            return Reply("I can't do that with the integrations you have connected.")
+        if len(turn.outcomes) >= 8:  # a skill that keeps calling tools would loop forever
+            return Reply("I stopped after several tool calls without reaching an answer. Please narrow the request.")
+    return step
+
+
+def call_id(turn: Turn, index: int, call: Call) -> str:
+    """Deterministic per conversation position, unique within the thread."""
+    seed = json.dumps(
+        [turn.text, len(turn.history), len(turn.outcomes), index, call.tool, call.args], sort_keys=True, default=str
+    )
+    return "call_" + hashlib.sha1(seed.encode()).hexdigest()[:16]

@@ -1,0 +1,53 @@
+"""Wires the chat machinery into the app's lifespan: checkpointer, model, agent runner, hub, turns."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import AsyncExitStack
+
+from agents.checkpoint import open_checkpointer
+from agents.policy import ApprovalPolicy, PolicyOverride
+from agents.prompts import system_prompt
+from agents.providers import load_chat_model
+from agents.runtime import AgentRunner
+from backend.context import AppContext
+from backend.models.user import User
+
+from .agent_port import TurnInputs
+from .hub import StreamHub
+from .toolset import build_toolset
+from .turns import TurnManager
+
+
+def policy_from(overrides: dict[str, list[dict[str, object]]]) -> ApprovalPolicy:
+    """Admin overrides stored per integration → one policy for the user's turn."""
+    items = []
+    for integration_id, entries in overrides.items():
+        for entry in entries:
+            items.append(PolicyOverride.model_validate({**entry, "integration_id": integration_id}))
+    return ApprovalPolicy(overrides=items)
+
+
+async def start_chat(app: AppContext, stack: AsyncExitStack) -> TurnManager:
+    settings = app.settings
+    checkpointer = await stack.enter_async_context(open_checkpointer(settings.resolved_database_url))
+    model = load_chat_model(
+        settings.effective_llm_model,
+        api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
+        base_url=settings.openai_base_url,
+        offline_token_delay_s=settings.offline_token_delay_ms / 1000,
+    )
+    runner = AgentRunner(model, checkpointer)
+    hub = StreamHub()
+
+    async def inputs(user: User, session_id: uuid.UUID) -> TurnInputs:
+        toolset = await build_toolset(app, user, session_id=session_id, hl7_store=app.extras.get("hl7_store"))
+        connected = [(i.name, i.integration_type) for i in toolset.integrations]
+        return TurnInputs(
+            tools=toolset.tools, policy=policy_from(toolset.overrides), system_prompt=system_prompt(connected)
+        )
+
+    turns = TurnManager(app, hub, runner, inputs)
+    app.extras.update(hub=hub, turns=turns, agent_runner=runner)
+    stack.push_async_callback(turns.shutdown)
+    return turns
