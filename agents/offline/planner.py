@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -65,6 +66,8 @@ def choose(skills: Sequence[Skill], turn: Turn) -> Skill:
 
 
 def next_step(skills: Sequence[Skill], turn: Turn) -> Step:
+    abilities = tuple(line for s in skills for line in s.capabilities(turn.tools))
+    turn = dataclasses.replace(turn, capabilities=abilities)
     skill = choose(skills, turn)
     try:
         step = skill.step(turn)

@@ -80,6 +80,7 @@ class Turn:
     history: tuple[BaseMessage, ...]  # all messages before this turn's user message
     now: datetime
     earlier_outcomes: tuple[ToolOutcome, ...] = field(default=())  # tool results of earlier turns
+    capabilities: tuple[str, ...] = field(default=())  # what every skill can do with these tools (for help)
 
     @property
     def normalized(self) -> str:

@@ -29,7 +29,7 @@ class GeneralSkill:
         text = turn.normalized
         if _THANKS.match(text) and not _HELP.search(text):
             return Reply("You're welcome! Anything else I can look up or do for you?")
-        abilities = self._all_capabilities(turn.tools)
+        abilities = list(turn.capabilities)
         if _GREETING.match(text) or _HELP.search(text):
             return Reply(self._help(turn.tools, abilities, greeting=bool(_GREETING.match(text))))
         suggestions = (
@@ -46,15 +46,6 @@ class GeneralSkill:
 
     def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
         return []
-
-    def _all_capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
-        from agents.offline.skills import default_skills
-
-        lines: list[str] = []
-        for skill in default_skills():
-            if skill is not self:
-                lines.extend(skill.capabilities(tools))
-        return lines
 
     def _help(self, tools: tuple[ToolInfo, ...], abilities: list[str], *, greeting: bool) -> str:
         opening = "Hello! I'm Switchboard, your integration assistant." if greeting else "I'm Switchboard."

@@ -1,0 +1,294 @@
+"""The agent runner with the offline model and real (in-memory) tools: event sequence, tool errors,
+approvals (approve / edit / reject / deny / always-ask), persistence across runners, rewind, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, Field
+
+from agents.approvals import ApprovalDecision
+from agents.checkpoint import open_checkpointer
+from agents.events import AgentEvent
+from agents.offline.model import OfflineChatModel
+from agents.offline.skill import Call, Reply, Step, ToolInfo, Turn
+from agents.offline.skills import default_skills
+from agents.policy import ApprovalPolicy, PolicyOverride
+from agents.runtime import AgentRunner
+from tools.errors import ConnectorNotFound
+from tools.tooling import make_tool
+
+NOTES: dict[str, str] = {}
+
+
+class NoteKey(BaseModel):
+    key: str = Field(min_length=1, max_length=20)
+
+
+class NewNote(BaseModel):
+    key: str = Field(min_length=1, max_length=20)
+    text: str = Field(min_length=1, max_length=200)
+
+
+async def _read(key: str) -> dict[str, str]:
+    if key not in NOTES:
+        raise ConnectorNotFound(f"There is no note called {key!r}.")
+    return {"key": key, "text": NOTES[key]}
+
+
+async def _write(key: str, text: str) -> dict[str, str]:
+    NOTES[key] = text
+    return {"key": key, "saved": "yes"}
+
+
+def notes_tools(*, phi: bool = False) -> list[BaseTool]:
+    common = {"integration_id": "int-1", "integration_name": "Notebook", "integration_type": "notes"}
+    return [
+        make_tool(
+            _read, operation="notes.read", description="Read a note.", args_schema=NoteKey, access="read", **common
+        ),
+        make_tool(
+            _write,
+            operation="notes.write",
+            description="Save a note.",
+            args_schema=NewNote,
+            access="write",
+            phi=phi,
+            **common,
+        ),
+    ]
+
+
+class NotesSkill:
+    """Test skill: 'read note X' and 'save note X: text'."""
+
+    name = "notes"
+
+    def score(self, turn: Turn) -> float:
+        return 0.9 if "note" in turn.normalized else 0.0
+
+    def step(self, turn: Turn) -> Step:
+        if turn.outcomes:
+            last = turn.outcomes[-1]
+            if not last.ok:
+                return Reply(f"That did not work: {last.content}")
+            return Reply(f"Done: {last.data}")
+        read = re.search(r"read note (\w+)", turn.normalized)
+        tool = {t.operation: t.name for t in turn.tools}
+        if read:
+            return [Call(tool["notes.read"], {"key": read.group(1)})]
+        save = re.search(r"save note (\w+): (.+)", turn.text, re.IGNORECASE)
+        if save:
+            return [Call(tool["notes.write"], {"key": save.group(1), "text": save.group(2)})]
+        return Reply("Which note?")
+
+    def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
+        return ["Read and save notes"] if any(t.operation.startswith("notes.") for t in tools) else []
+
+
+def make_model() -> OfflineChatModel:
+    return OfflineChatModel(skills=(NotesSkill(), *default_skills()))
+
+
+@pytest.fixture
+async def runner(tmp_path: Path) -> AsyncIterator[AgentRunner]:
+    NOTES.clear()
+    NOTES["groceries"] = "milk, eggs"
+    async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'checkpoints.db'}") as saver:
+        yield AgentRunner(make_model(), saver)
+
+
+async def collect(stream: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
+    return [event async for event in stream]
+
+
+async def test_tool_turn_event_sequence(runner: AgentRunner) -> None:
+    events = await collect(runner.run_turn(thread_id="t", message="read note groceries", tools=notes_tools()))
+    kinds = [e.type for e in events]
+    assert kinds[0] == "agent_event" and kinds[1:3] == ["tool_call", "tool_result"]
+    assert kinds[-1] == "final" and set(kinds[3:-1]) == {"token"}
+    call, result, final = events[1], events[2], events[-1]
+    assert call.metadata["tool_name"] == "notebook__read" and call.metadata["args"] == {"key": "groceries"}
+    assert result.metadata["tool_call_id"] == call.metadata["tool_call_id"]
+    assert result.metadata["status"] == "completed"
+    assert result.metadata["result"] == {"key": "groceries", "text": "milk, eggs"}
+    assert "".join(e.content for e in events if e.type == "token") == final.content
+    assert "milk, eggs" in final.content
+    assert final.metadata["finish_reason"] == "stop" and final.metadata["usage"]["total"] > 0
+
+
+async def test_tool_error_becomes_failed_result_and_honest_answer(runner: AgentRunner) -> None:
+    events = await collect(runner.run_turn(thread_id="t", message="read note nothing", tools=notes_tools()))
+    result = next(e for e in events if e.type == "tool_result")
+    assert result.metadata["status"] == "failed"
+    assert "no note called 'nothing'" in events[-1].content
+    assert events[-1].type == "final"
+
+
+async def test_help_lists_capabilities_and_unknown_requests_are_refused(runner: AgentRunner) -> None:
+    help_events = await collect(runner.run_turn(thread_id="h", message="what can you do?", tools=notes_tools()))
+    assert "Read and save notes" in help_events[-1].content
+    assert "Notebook" in help_events[-1].content
+    refusal = await collect(runner.run_turn(thread_id="h", message="book me a flight to Paris", tools=notes_tools()))
+    assert "can't do that yet" in refusal[-1].content
+    assert not [e for e in refusal if e.type == "tool_call"]
+
+
+async def _pause(
+    runner: AgentRunner, thread: str, tools: list[BaseTool], policy: ApprovalPolicy | None = None
+) -> AgentEvent:
+    events = await collect(
+        runner.run_turn(thread_id=thread, message="save note todo: call Bob", tools=tools, policy=policy)
+    )
+    assert events[-1].type == "approval_required", [e.type for e in events]
+    assert "final" not in [e.type for e in events]
+    return events[-1]
+
+
+async def test_write_asks_then_approve_runs_it(runner: AgentRunner) -> None:
+    tools = notes_tools()
+    request = await _pause(runner, "a", tools)
+    assert request.metadata["tool_name"] == "notebook__write"
+    assert request.metadata["allowed_decisions"] == ["approve", "edit", "reject"]
+    assert "todo" not in NOTES
+    pending = await runner.pending_approvals("a", tools)
+    assert [p.tool_call_id for p in pending] == [request.metadata["tool_call_id"]]
+    decision = ApprovalDecision(tool_call_id=request.metadata["tool_call_id"], decision="approve")
+    events = await collect(runner.run_turn(thread_id="a", decisions=[decision], tools=tools))
+    assert [e.type for e in events if e.type != "token"] == ["agent_event", "agent_event", "tool_result", "final"]
+    assert events[1].metadata["details"]["decision"] == "approve"
+    assert NOTES["todo"] == "call Bob"
+    assert await runner.pending_approvals("a", tools) == []
+
+
+async def test_edit_validates_arguments(runner: AgentRunner) -> None:
+    tools = notes_tools()
+    request = await _pause(runner, "e", tools)
+    call_id = request.metadata["tool_call_id"]
+    invalid = await collect(
+        runner.run_turn(
+            thread_id="e",
+            tools=tools,
+            decisions=[ApprovalDecision(tool_call_id=call_id, decision="edit", args={"key": "", "text": "x"})],
+        )
+    )
+    assert invalid[0].type == "error" and invalid[0].metadata["code"] == "invalid_edit"
+    assert invalid[-1].type == "approval_required"  # still paused
+    edited = await collect(
+        runner.run_turn(
+            thread_id="e",
+            tools=tools,
+            decisions=[
+                ApprovalDecision(tool_call_id=call_id, decision="edit", args={"key": "todo", "text": "call Alice"})
+            ],
+        )
+    )
+    assert edited[-1].type == "final"
+    assert NOTES["todo"] == "call Alice"
+
+
+async def test_reject_is_explained_and_nothing_runs(runner: AgentRunner) -> None:
+    tools = notes_tools()
+    request = await _pause(runner, "r", tools)
+    events = await collect(
+        runner.run_turn(
+            thread_id="r",
+            tools=tools,
+            decisions=[
+                ApprovalDecision(tool_call_id=request.metadata["tool_call_id"], decision="reject", reason="not now")
+            ],
+        )
+    )
+    result = next(e for e in events if e.type == "tool_result")
+    assert result.metadata["status"] == "failed" and "rejected" in result.content
+    assert "not now" in events[-1].content
+    assert "todo" not in NOTES
+
+
+async def test_policy_deny_allow_and_phi_always_asks(runner: AgentRunner) -> None:
+    deny = ApprovalPolicy(overrides=[PolicyOverride(tool="notes.write", decision="deny")])
+    denied = await collect(runner.run_turn(thread_id="d", message="save note x: y", tools=notes_tools(), policy=deny))
+    assert [e.type for e in denied if e.type not in ("token",)][-1] == "final"
+    assert "denied_by_policy" in next(e for e in denied if e.type == "tool_result").content
+    assert "x" not in NOTES
+
+    allow = ApprovalPolicy(overrides=[PolicyOverride(integration_id="int-1", tool="*", decision="allow")])
+    allowed = await collect(
+        runner.run_turn(thread_id="al", message="save note x: y", tools=notes_tools(), policy=allow)
+    )
+    assert allowed[-1].type == "final" and NOTES["x"] == "y"
+
+    # An admin "allow" cannot remove the question from a write that touches patient data.
+    await _pause(runner, "phi", notes_tools(phi=True), allow)
+
+
+async def test_pending_approval_survives_a_restart(tmp_path: Path) -> None:
+    NOTES.clear()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'restart.db'}"
+    async with open_checkpointer(url) as saver:
+        request = await _pause(AgentRunner(make_model(), saver), "s", notes_tools())
+    async with open_checkpointer(url) as saver:  # a new process: new saver, new runner
+        runner = AgentRunner(make_model(), saver)
+        pending = await runner.pending_approvals("s", notes_tools())
+        assert [p.tool_call_id for p in pending] == [request.metadata["tool_call_id"]]
+        events = await collect(
+            runner.run_turn(
+                thread_id="s",
+                tools=notes_tools(),
+                decisions=[ApprovalDecision(tool_call_id=pending[0].tool_call_id, decision="approve")],
+            )
+        )
+        assert events[-1].type == "final" and NOTES["todo"] == "call Bob"
+
+
+async def test_memory_rewind_and_moving_on_from_a_pending_approval(runner: AgentRunner) -> None:
+    tools = notes_tools()
+    await collect(runner.run_turn(thread_id="m", message="hello", tools=tools))
+    await _pause(runner, "m", tools)
+    # The user ignores the approval and asks something else: the dangling call is answered, history stays valid.
+    events = await collect(runner.run_turn(thread_id="m", message="read note groceries", tools=tools))
+    assert events[-1].type == "final" and "milk" in events[-1].content
+    history = await runner.history("m")
+    assert sum(1 for m in history if m.type == "human") == 3
+    await runner.rewind("m", keep_user_turns=1)
+    assert sum(1 for m in (await runner.history("m")) if m.type == "human") == 1
+
+
+async def test_cancel_mid_stream_leaves_a_usable_thread(tmp_path: Path) -> None:
+    async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}") as saver:
+        runner = AgentRunner(OfflineChatModel(token_delay_s=0.02), saver)
+        seen: list[str] = []
+        streaming = asyncio.Event()
+
+        async def consume() -> None:
+            async for event in runner.run_turn(thread_id="c", message="what can you do?", tools=[]):
+                if event.type == "token":
+                    seen.append(event.content)
+                    if len(seen) >= 3:
+                        streaming.set()
+
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(streaming.wait(), 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        after = await collect(runner.run_turn(thread_id="c", message="hello", tools=[]))
+        assert after[-1].type == "final" and "Switchboard" in after[-1].content
+
+
+def test_unknown_tools_default_to_ask() -> None:
+    from langchain_core.tools import tool
+
+    from agents.policy import decisions_for
+
+    @tool
+    def mystery(x: int) -> int:
+        """A tool without our metadata."""
+        return x
+
+    assert decisions_for([mystery], ApprovalPolicy()) == {"mystery": "ask"}
