@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select
 from sse_starlette import EventSourceResponse
@@ -92,6 +92,9 @@ async def list_messages(
 async def _blocking(
     turns: TurnsDep, ctx: ContextDep, user: Any, session_id: uuid.UUID, request: TurnRequest
 ) -> MessageOut:
+    if request.kind == "message" and await turns.has_unanswered_first_message(session_id):
+        first = await turns.start(user, session_id, TurnRequest(kind="first"))  # the contract: answer it here
+        await first.done.wait()
     run = await turns.start(user, session_id, request)
     await run.done.wait()
     message = await latest_assistant_message(ctx, session_id)
@@ -150,12 +153,15 @@ async def observe_stream(
     ctx: ContextDep,
     session: SessionDep,
     after_seq: Annotated[int | None, Query(ge=0)] = None,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
 ) -> EventSourceResponse:
     """Follow the session over SSE: replays after `Last-Event-ID`/`after_seq`, answers an unanswered
     first message, then streams until the current turn ends."""
     await service.get_owned(session, user.id, session_id)
     request = TurnRequest(kind="first") if await turns.has_unanswered_first_message(session_id) else None
-    return await stream_turn_events(ctx, hub, turns, user, session_id, request, after_seq=after_seq)
+    return await stream_turn_events(
+        ctx, hub, turns, user, session_id, request, after_seq=after_seq, last_event_id=last_event_id
+    )
 
 
 @router.post("/sessions/{session_id}/regenerate", response_model=MessageOut)

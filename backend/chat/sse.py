@@ -35,6 +35,9 @@ async def stream_turn_events(
     subscription, buffered = hub.subscribe(key, next_seq=1)
     try:
         run = await turns.start(user, session_id, request) if request is not None else hub.running(key)
+        if request is None and run is not None and run.closing:
+            await run.done.wait()  # its frames are all out and now stored: replay them from the database
+            run, buffered = None, []
         replay = await missed_frames(app, session_id, after_seq, buffered) if after_seq is not None else []
     except BaseException:
         hub.unsubscribe(key, subscription)

@@ -90,7 +90,8 @@ class TurnManager:
                     chat.status = "active"
                 stream = self.hub.ensure(key, chat.next_seq)
                 stream.next_seq = max(stream.next_seq, chat.next_seq)
-                prepared = await self._prepare(session, chat, request)
+                with session.no_autoflush:  # no write before the checkpointer's rewind (SQLite lock)
+                    prepared = await self._prepare(session, chat, request)
                 chat.status = "running"
                 chat.next_seq = stream.next_seq
             run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id))
@@ -149,8 +150,10 @@ class TurnManager:
             if not users:
                 raise AppError("There is no message to regenerate an answer for", code="nothing_to_regenerate")
             last_user = users[-1]
-            await service.supersede_from(session, chat.id, last_user.position + 1)
+            # The checkpointer writes on its own connection: rewind before this transaction writes,
+            # or SQLite's single writer lock would make the two wait on each other.
             await self.agent.rewind(str(chat.id), keep_user_turns=len(users) - 1)
+            await service.supersede_from(session, chat.id, last_user.position + 1)
             return _Prepared(run_id, last_user.content, None, assistant_id)
         if request.kind == "edit":
             target = next((m for m in users if m.id == request.edit_message_id), None)
@@ -158,8 +161,8 @@ class TurnManager:
                 raise NotFound("That message is not an active user message of this session")
             assert request.message is not None
             kept = sum(1 for m in users if m.position < target.position)
+            await self.agent.rewind(str(chat.id), keep_user_turns=kept)  # before writing (see regenerate)
             await service.supersede_from(session, chat.id, target.position)
-            await self.agent.rewind(str(chat.id), keep_user_turns=kept)
             await service.add_message(
                 session,
                 chat,

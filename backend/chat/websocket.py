@@ -195,6 +195,10 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     stream.next_seq = max(stream.next_seq, chat.next_seq)
     subscription, buffered = hub.subscribe(connection.key, chat.next_seq)
     connection.subscription = subscription
+    closing = hub.running(connection.key)
+    if closing is not None and closing.closing:
+        await closing.done.wait()  # a finished turn being stored: replay it from the database instead
+        buffered = []
     writer: asyncio.Task[None] | None = None
     try:
         # connection_established first, then what was missed, then live frames (the writer).

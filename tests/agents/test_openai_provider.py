@@ -1,0 +1,42 @@
+"""`openai:` models through a local OpenAI-compatible server drive the same runner, tool call included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agents.checkpoint import open_checkpointer
+from agents.providers import load_chat_model
+from agents.runtime import AgentRunner
+from tests.agents.openai_compat_server import create_app
+from tests.agents.test_agent_runner import NOTES, collect, notes_tools
+from tools.sandbox_server import serve_app
+
+
+async def test_openai_compatible_server_end_to_end(tmp_path: Path) -> None:
+    NOTES.clear()
+    NOTES["groceries"] = "milk, eggs"
+    app = create_app("notebook__read", {"key": "groceries"}, ["The ", "note ", "says ", "milk, ", "eggs."])
+    async with serve_app(app) as base_url, open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}") as saver:
+        model = load_chat_model("openai:gpt-test", api_key="sk-test", base_url=f"{base_url}/v1")
+        runner = AgentRunner(model, saver)
+        events = await collect(
+            runner.run_turn(
+                thread_id="o",
+                message="what is on my groceries note?",
+                tools=notes_tools(),
+                system_prompt="You are a test.",
+            )
+        )
+    kinds = [e.type for e in events]
+    assert kinds[:3] == ["agent_event", "tool_call", "tool_result"]
+    assert events[1].metadata["tool_name"] == "notebook__read"
+    assert events[2].metadata["result"] == {"key": "groceries", "text": "milk, eggs"}
+    tokens = [e.content for e in events if e.type == "token"]
+    assert tokens == ["The ", "note ", "says ", "milk, ", "eggs."]
+    assert events[-1].type == "final" and events[-1].content == "The note says milk, eggs."
+    assert events[-1].metadata["usage"]["total"] == 38  # two model calls of 19 tokens each
+    first, second = app.state.requests
+    assert first["stream"] is True and first["tools"][0]["function"]["name"] == "notebook__read"
+    assert first["messages"][0] == {"role": "system", "content": "You are a test."}
+    assert second["messages"][-1]["role"] == "tool"
+    assert '"milk, eggs"' in second["messages"][-1]["content"]
