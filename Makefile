@@ -26,15 +26,17 @@ frontend: ## build the web app when its sources exist
 		&& npm run build; \
 	fi
 
+PY_DIRS = $(wildcard backend agents tools tests bench sdk)
+
 lint: install
-	$(BIN)/ruff check backend agents tools tests bench
-	$(BIN)/ruff format --check backend agents tools tests bench
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff check --fix backend agents tools tests bench
-	$(BIN)/ruff format backend agents tools tests bench
+	$(BIN)/ruff check --fix $(PY_DIRS)
+	$(BIN)/ruff format $(PY_DIRS)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist .mypy_cache .ruff_cache .pytest_cache

@@ -10,8 +10,10 @@ failures=()
 step() { printf '\n=== %s\n' "$1"; }
 run() { local name=$1; shift; step "$name"; "$@" || failures+=("$name"); }
 
-run "ruff" $BIN/ruff check backend agents tools tests bench
-run "ruff format" $BIN/ruff format --check backend agents tools tests bench
+# Python source folders that exist in this checkout (bench/ and sdk/ may be absent).
+mapfile -t PY_DIRS < <(for d in backend agents tools tests bench sdk; do [ -d "$d" ] && echo "$d"; done)
+run "ruff" $BIN/ruff check "${PY_DIRS[@]}"
+run "ruff format" $BIN/ruff format --check "${PY_DIRS[@]}"
 run "mypy" $BIN/mypy
 run "import layers" $BIN/lint-imports
 
