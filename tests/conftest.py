@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,32 +58,50 @@ async def _truncate(app: Any) -> None:
             await connection.execute(text(f"DELETE FROM {table.name}"))
 
 
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[Any]:
+    """The app with its lifespan running, on an emptied database."""
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         await _truncate(application)
         yield application
 
 
-@pytest.fixture
-async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+@asynccontextmanager
+async def asgi_client(application: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver") as http:
         yield http
 
 
-@pytest.fixture
-async def live_server(app: Any) -> AsyncIterator[str]:
+@asynccontextmanager
+async def serving(application: Any) -> AsyncIterator[str]:
     """The same app served over real sockets on 127.0.0.1 (for WebSocket and SSE tests)."""
-    server = LoopbackServer(app)
-    # The app's lifespan already runs in the `app` fixture; uvicorn must not run it again.
+    server = LoopbackServer(application)
+    # The app's lifespan already runs; uvicorn must not run it again.
     server._server.config.lifespan = "off"
     await server.start()
     try:
         yield server.url
     finally:
         await server.stop()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    async with running_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as http:
+        yield http
+
+
+@pytest.fixture
+async def live_server(app: Any) -> AsyncIterator[str]:
+    async with serving(app) as url:
+        yield url
 
 
 @dataclass

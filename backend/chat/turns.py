@@ -202,6 +202,12 @@ class TurnManager:
         decisions: list[dict[str, Any]] = []
         token_index = 0
         publish = self.hub.publish
+
+        def close_turn(reason: str) -> Frame:
+            """The turn's one `final` when the agent could not give it: the partial answer is kept."""
+            meta = {"session_id": key, "message_id": message_id, "tokens_used": 0, "finish_reason": reason}
+            return publish(key, run_id, "final", "".join(tokens), meta)
+
         try:
             inputs = await self.inputs(user, session_id)
             events = self.agent.run_turn(
@@ -255,18 +261,7 @@ class TurnManager:
         except asyncio.CancelledError:
             paused = False
             if final is None:
-                final = publish(
-                    key,
-                    run_id,
-                    "final",
-                    "".join(tokens),
-                    {
-                        "session_id": key,
-                        "message_id": message_id,
-                        "tokens_used": 0,
-                        "finish_reason": "cancelled",
-                    },
-                )
+                final = close_turn("cancelled")
         except Exception:
             log.exception("turn %s of session %s failed", run_id, key)
             paused = False
@@ -277,32 +272,10 @@ class TurnManager:
                 "The assistant hit an internal error while answering.",
                 {"code": "agent_error", "recoverable": True},
             )
-            final = publish(
-                key,
-                run_id,
-                "final",
-                "".join(tokens),
-                {
-                    "session_id": key,
-                    "message_id": message_id,
-                    "tokens_used": 0,
-                    "finish_reason": "error",
-                },
-            )
+            final = close_turn("error")
         if final is None and not paused:
             # The agent stream ended without a final (should not happen): close the turn honestly.
-            final = publish(
-                key,
-                run_id,
-                "final",
-                "".join(tokens),
-                {
-                    "session_id": key,
-                    "message_id": message_id,
-                    "tokens_used": 0,
-                    "finish_reason": "error",
-                },
-            )
+            final = close_turn("error")
         try:
             await asyncio.shield(
                 self._persist(user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions)
