@@ -111,24 +111,30 @@ class StreamHub:
         return stream
 
     def publish(
-        self,
-        session_id: str,
-        run_id: str,
-        type: str,
-        content: str = "",
-        metadata: dict[str, Any] | None = None,
+        self, session_id: str, run_id: str, type: str, content: str = "", metadata: dict[str, Any] | None = None
     ) -> Frame:
         """Give the frame the next seq, buffer it with the running turn, deliver it everywhere."""
+        frame = self.build(session_id, run_id, type, content, metadata)
+        self.deliver(session_id, frame)
+        return frame
+
+    def build(
+        self, session_id: str, run_id: str, type: str, content: str = "", metadata: dict[str, Any] | None = None
+    ) -> Frame:
+        """A frame with the session's next seq, not yet delivered (e.g. a `final` stored first)."""
         stream = self._streams[session_id]
         frame = Frame.build(seq=stream.next_seq, run_id=run_id, type=type, content=content, metadata=metadata)
         stream.next_seq += 1
-        if stream.run is not None and stream.run.run_id == run_id:
+        return frame
+
+    def deliver(self, session_id: str, frame: Frame) -> None:
+        stream = self._streams[session_id]
+        if stream.run is not None and stream.run.run_id == frame.data["run_id"]:
             stream.run.frames.append(frame)
         for subscriber in stream.subscribers:
             subscriber.push(frame)
         if self.on_publish is not None:
             self.on_publish(session_id, frame)
-        return frame
 
     def direct_frame(
         self,

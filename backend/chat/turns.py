@@ -202,11 +202,12 @@ class TurnManager:
         decisions: list[dict[str, Any]] = []
         token_index = 0
         publish = self.hub.publish
+        held: list[Frame] = []  # frames delivered only after the turn's state is stored
 
         def close_turn(reason: str) -> Frame:
             """The turn's one `final` when the agent could not give it: the partial answer is kept."""
             meta = {"session_id": key, "message_id": message_id, "tokens_used": 0, "finish_reason": reason}
-            return publish(key, run_id, "final", "".join(tokens), meta)
+            return self.hub.build(key, run_id, "final", "".join(tokens), meta)
 
         try:
             inputs = await self.inputs(user, session_id)
@@ -235,7 +236,8 @@ class TurnManager:
                     metadata = dict(event.metadata)
                     if kind == "final":
                         metadata.update(session_id=key, message_id=message_id)
-                        final = publish(key, run_id, "final", event.content, metadata)
+                        # Built now, delivered once stored: a client that sees `final` can read the message.
+                        final = self.hub.build(key, run_id, "final", event.content, metadata)
                         run.closing = True
                         break
                     if kind == "tool_call":
@@ -252,9 +254,13 @@ class TurnManager:
                         )
                         call.update(status=metadata.get("status"), result=metadata.get("result"))
                     elif kind == "approval_required":
-                        paused = True
+                        paused = True  # delivered once the paused state is stored, like `final`
+                        held.append(self.hub.build(key, run_id, kind, event.content, metadata))
+                        continue
                     elif kind == "error" and metadata.get("code") == "invalid_edit":
                         paused = True  # the approval is still pending; the client may answer again
+                        held.append(self.hub.build(key, run_id, kind, event.content, metadata))
+                        continue
                     elif kind == "agent_event" and metadata.get("event_type") == "approval_decision":
                         decisions.append(dict(metadata.get("details") or {}))
                     publish(key, run_id, kind, event.content, metadata)
@@ -276,13 +282,18 @@ class TurnManager:
         if final is None and not paused:
             # The agent stream ended without a final (should not happen): close the turn honestly.
             final = close_turn("error")
+        run.closing = True  # nothing more will stream; a new turn waits for the rows below
         try:
             await asyncio.shield(
-                self._persist(user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions)
+                self._persist(
+                    user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions, held
+                )
             )
         except Exception:
             log.exception("persisting turn %s of session %s failed", run_id, key)
         finally:
+            for frame in [*held, *([final] if final is not None else [])]:
+                self.hub.deliver(key, frame)
             stream = self.hub.stream(key)
             if stream is not None and stream.run is run:
                 stream.run = None
@@ -298,6 +309,7 @@ class TurnManager:
         paused: bool,
         tool_calls: list[dict[str, Any]],
         decisions: list[dict[str, Any]],
+        held: list[Frame],
     ) -> None:
         key = str(session_id)
         stream = self.hub.stream(key)
@@ -305,7 +317,8 @@ class TurnManager:
             chat = await session.get(ChatSession, session_id)
             if chat is None:  # deleted while the turn ran
                 return
-            events = [f for f in run.frames if f.type != "token"]
+            frames = [*run.frames, *held, *([final] if final is not None else [])]
+            events = [f for f in frames if f.type != "token"]
             for frame in events:
                 session.add(
                     ChatEvent(
