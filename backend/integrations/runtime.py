@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from backend.context import AppContext
 from backend.models.integration import Integration
 from tools.base import Connector, IntegrationContext
-from tools.errors import ConnectorConfigError
+from tools.errors import ConnectorConfigError, OutboundBlocked
 from tools.net import OutboundPolicy
 from tools.registry import get_connector
 
@@ -46,3 +46,5 @@ async def check_outbound_targets(connector: Connector, config: Any, policy: Outb
             await policy.check_url(target)
         elif parts.hostname:
             await policy.check_host(parts.hostname, parts.port)
+        else:  # never let a target we cannot read through the guard
+            raise OutboundBlocked(f"Cannot tell which host {target!r} points to.")

@@ -84,7 +84,8 @@ class Hl7Connector(Connector):
 
     def outbound_urls(self, config: BaseModel) -> list[str]:
         assert isinstance(config, Hl7Config)
-        return [f"mllp://{config.host}:{config.port}"]
+        host = f"[{config.host}]" if ":" in config.host else config.host  # IPv6 literals need brackets
+        return [f"mllp://{host}:{config.port}"]
 
     async def test_connection(self, ctx: IntegrationContext) -> ConnectionTestResult:
         config = ctx.config

@@ -4,38 +4,37 @@ connection tests that never 500."""
 from __future__ import annotations
 
 import socket
+import uuid
 from typing import Any
 
 import httpx
-import pytest
-from sqlalchemy import select
 
 from backend.models.integration import Integration
 from tests.conftest import TestUser
 
-pytest.importorskip("tools.jira.connector", reason="the Jira connector package is not installed")
-
-JIRA = {
-    "name": "Acme Jira",
-    "integration_type": "jira",
-    "config": {"base_url": "https://acme.atlassian.net", "deployment": "cloud"},
-    "credentials": {"email": "ada@acme.com", "api_token": "planted-secret-token-123"},
+SECRET = "planted-secret-token-123"
+LIS = {
+    "name": "Acme LIS",
+    "integration_type": "hl7",
+    "config": {"host": "lis.example.com", "port": 2575, "tls": True},
+    "credentials": {"tls_ca_pem": SECRET},
 }
 
 
 async def _create(client: httpx.AsyncClient, user: TestUser, **overrides: Any) -> httpx.Response:
-    return await client.post("/api/v1/integrations", json={**JIRA, **overrides}, headers=user.headers)
+    return await client.post("/api/v1/integrations", json={**LIS, **overrides}, headers=user.headers)
 
 
 async def test_types_come_from_the_connector_registry(client: httpx.AsyncClient, alice: TestUser) -> None:
     types = (await client.get("/api/v1/integrations/types", headers=alice.headers)).json()
     by_name = {t["name"]: t for t in types}
-    assert "jira" in by_name
+    assert "hl7" in by_name
     for entry in types:
         assert entry["description"]
         assert entry["config_schema"]["type"] == "object"
         assert entry["credentials_schema"]["type"] == "object"
-    assert "base_url" in by_name["jira"]["config_schema"]["properties"]
+    assert {"host", "port", "version"} <= set(by_name["hl7"]["config_schema"]["properties"])
+    assert by_name["hl7"]["credentials_schema"]["properties"]["tls_ca_pem"]["writeOnly"] is True
 
 
 async def test_create_read_update_delete_and_credentials_are_write_only(
@@ -46,29 +45,27 @@ async def test_create_read_update_delete_and_credentials_are_write_only(
     body = created.json()
     assert body["has_credentials"] is True
     assert "credentials" not in body
-    assert "planted-secret-token-123" not in created.text
+    assert SECRET not in created.text
     iid = body["id"]
 
     # Encrypted at rest: the stored column is a Fernet token, not the secret.
     async with app.state.ctx.db.session() as session:
-        row = await session.scalar(select(Integration).where(Integration.id == body["id"]))  # type: ignore[arg-type]
+        row = await session.get(Integration, uuid.UUID(body["id"]))
         assert row is not None and row.credentials_encrypted
-        assert "planted-secret-token-123" not in row.credentials_encrypted
-        assert app.state.ctx.cipher.decrypt(row.credentials_encrypted)["api_token"] == "planted-secret-token-123"
+        assert SECRET not in row.credentials_encrypted
+        assert app.state.ctx.cipher.decrypt(row.credentials_encrypted)["tls_ca_pem"] == SECRET
 
     fetched = await client.get(f"/api/v1/integrations/{iid}", headers=alice.headers)
-    assert "planted-secret-token-123" not in fetched.text
-    patched = await client.patch(
-        f"/api/v1/integrations/{iid}", json={"name": "Acme Jira (prod)"}, headers=alice.headers
-    )
-    assert patched.json()["name"] == "Acme Jira (prod)"
+    assert SECRET not in fetched.text
+    patched = await client.patch(f"/api/v1/integrations/{iid}", json={"name": "Acme LIS (prod)"}, headers=alice.headers)
+    assert patched.json()["name"] == "Acme LIS (prod)"
     assert patched.json()["has_credentials"] is True  # omitted credentials are kept
     replaced = await client.put(
         f"/api/v1/integrations/{iid}",
-        json={"name": "Acme", "config": {"base_url": "https://acme2.atlassian.net", "deployment": "cloud"}},
+        json={"name": "Acme", "config": {"host": "lis2.example.com", "port": 2576}},
         headers=alice.headers,
     )
-    assert replaced.status_code == 200 and replaced.json()["config"]["base_url"].startswith("https://acme2")
+    assert replaced.status_code == 200 and replaced.json()["config"]["host"] == "lis2.example.com"
     listing = (await client.get("/api/v1/integrations", headers=alice.headers)).json()
     assert [i["id"] for i in listing["items"]] == [iid]
     assert (await client.delete(f"/api/v1/integrations/{iid}", headers=alice.headers)).status_code == 204
@@ -76,7 +73,7 @@ async def test_create_read_update_delete_and_credentials_are_write_only(
 
 
 async def test_invalid_config_is_422_and_unknown_type_is_rejected(client: httpx.AsyncClient, alice: TestUser) -> None:
-    bad = await _create(client, alice, config={"deployment": "cloud"})
+    bad = await _create(client, alice, config={"host": "lis.example.com", "port": 70000})
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
     unknown = await _create(client, alice, integration_type="salesforce")
     assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_integration_type"
@@ -87,7 +84,7 @@ async def test_visibility_private_and_shared(
 ) -> None:
     private = (await _create(client, alice)).json()
     assert (await _create(client, alice, visibility="shared")).status_code == 403
-    shared = await _create(client, admin, name="Company Jira", visibility="shared")
+    shared = await _create(client, admin, name="Company LIS", visibility="shared")
     assert shared.status_code == 201
     shared_id = shared.json()["id"]
 
@@ -99,15 +96,15 @@ async def test_visibility_private_and_shared(
         await client.patch(f"/api/v1/integrations/{shared_id}", json={"name": "x"}, headers=bob.headers)
     ).status_code == 403
     assert (
-        await client.patch(f"/api/v1/integrations/{shared_id}", json={"name": "Jira"}, headers=admin.headers)
+        await client.patch(f"/api/v1/integrations/{shared_id}", json={"name": "LIS"}, headers=admin.headers)
     ).status_code == 200
 
 
 async def test_private_targets_are_refused_without_allowlist(client: httpx.AsyncClient, alice: TestUser) -> None:
-    for url in ("http://127.0.0.1:8080", "http://10.1.2.3", "http://169.254.169.254", "http://[::1]:9000"):
-        response = await _create(client, alice, config={"base_url": url, "deployment": "cloud"})
-        assert response.status_code == 422, url
-        assert response.json()["code"] == "outbound_blocked", url
+    for host in ("127.0.0.1", "10.1.2.3", "169.254.169.254", "::1", "localhost"):
+        response = await _create(client, alice, config={"host": host, "port": 2575})
+        assert response.status_code == 422, host
+        assert response.json()["code"] == "outbound_blocked", host
 
 
 async def test_connection_test_of_unreachable_system_is_ok_false_not_500(
@@ -123,7 +120,7 @@ async def test_connection_test_of_unreachable_system_is_ok_false_not_500(
         port = sock.getsockname()[1]
     await client.patch(
         f"/api/v1/integrations/{created['id']}",
-        json={"config": {"base_url": f"http://127.0.0.1:{port}", "deployment": "cloud"}},
+        json={"config": {"host": "127.0.0.1", "port": port}},
         headers=alice.headers,
     )
     response = await client.post(f"/api/v1/integrations/{created['id']}/test", headers=alice.headers)
