@@ -19,6 +19,7 @@ from backend.demo import start_demo
 from backend.errors import install_error_handlers
 from backend.frontend import mount_frontend
 from backend.health.router import router as health_router
+from backend.hl7.outbox import DeliveryWorker
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware
 
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ctx.extras["redis"] = redis
                 stack.push_async_callback(redis.aclose)
             await start_chat(ctx, stack)
+            outbox = DeliveryWorker(ctx)
+            ctx.extras["hl7_outbox"] = outbox
+            outbox.start()
+            stack.push_async_callback(outbox.stop)
             if settings.demo_mode:
                 demo = await start_demo(ctx)
                 ctx.extras["demo"] = demo

@@ -64,9 +64,10 @@ async def empty_database(url: str) -> None:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[Any]:
-    """The app with its lifespan running, on an emptied database."""
-    await empty_database(settings.resolved_database_url)
+async def running_app(settings: Settings, *, wipe: bool = True) -> AsyncIterator[Any]:
+    """The app with its lifespan running, on an emptied database (or as it is: a restart)."""
+    if wipe:
+        await empty_database(settings.resolved_database_url)
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application

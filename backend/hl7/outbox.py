@@ -1,0 +1,227 @@
+"""The durable delivery outbox: claim due deliveries, send over MLLP, record the ACK, retry with back-off.
+
+Deliveries are rows, so a message accepted is never lost across a restart. Claiming uses
+`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several server processes share the work without two of them
+sending the same delivery; on SQLite one in-process lock serialises claims. A retry re-sends the same
+bytes (same MSH-10), so the receiver can recognise a duplicate; an ACK whose MSA-2 does not match the
+control id is a failure, never a success.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from backend.context import AppContext
+from backend.models.hl7 import Hl7Delivery, Hl7Message
+from backend.models.integration import Integration
+
+from .transport import DeliveryOutcome, Sender
+
+log = logging.getLogger("switchboard.hl7.outbox")
+
+TERMINAL = {"delivered", "failed"}
+EventCallback = Callable[[str, Hl7Message, Hl7Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    poll_interval_s: float = 0.5
+    batch_size: int = 20
+    lease_s: float = 60.0
+    max_attempts: int = 8
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 300.0
+
+
+def backoff(attempt: int, settings: OutboxSettings) -> float:
+    """Exponential back-off: base · 2^(attempt-1), capped."""
+    return float(min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(0, attempt - 1)))
+
+
+class DeliveryWorker:
+    """One per process. `wake()` after enqueueing so delivery does not wait for the next poll."""
+
+    def __init__(self, app: AppContext, settings: OutboxSettings | None = None) -> None:
+        self.app = app
+        self.settings = settings or OutboxSettings()
+        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._claim_lock = asyncio.Lock()
+        self._senders: dict[uuid.UUID, Sender] = {}
+        self._destination_locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self.on_event: EventCallback | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hl7-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=10)
+        for sender in self._senders.values():
+            await sender.close()
+        self._senders.clear()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                claimed = await self.claim()
+            except Exception:
+                log.exception("claiming HL7 deliveries failed; retrying")
+                claimed = []
+            for delivery_id in claimed:
+                task = asyncio.create_task(self._deliver_one(delivery_id))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if len(claimed) < self.settings.batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+
+    async def claim(self) -> list[uuid.UUID]:
+        """Lease due deliveries to this worker and return their ids."""
+        now = datetime.now(UTC)
+        lease = now + timedelta(seconds=self.settings.lease_s)
+        due = (
+            select(Hl7Delivery.id)
+            .where(
+                Hl7Delivery.status.in_(("queued", "retrying", "sent")),
+                Hl7Delivery.next_attempt_at <= now,
+                or_(Hl7Delivery.locked_until.is_(None), Hl7Delivery.locked_until < now),
+            )
+            .order_by(Hl7Delivery.next_attempt_at)
+            .limit(self.settings.batch_size)
+        )
+        async with self._claim_lock, self.app.db.session() as session:
+            if not self.app.settings.is_sqlite:
+                due = due.with_for_update(skip_locked=True)
+            ids = list(await session.scalars(due))
+            if ids:
+                # Conditional claim: another worker that read the same rows (SQLite has no SKIP LOCKED)
+                # finds them leased already and gets nothing.
+                await session.execute(
+                    update(Hl7Delivery)
+                    .where(
+                        Hl7Delivery.id.in_(ids),
+                        or_(Hl7Delivery.locked_until.is_(None), Hl7Delivery.locked_until < now),
+                    )
+                    .values(locked_by=self.worker_id, locked_until=lease)
+                )
+                ids = list(
+                    await session.scalars(
+                        select(Hl7Delivery.id).where(
+                            Hl7Delivery.id.in_(ids),
+                            Hl7Delivery.locked_by == self.worker_id,
+                            Hl7Delivery.locked_until == lease,
+                        )
+                    )
+                )
+        return ids
+
+    async def _deliver_one(self, delivery_id: uuid.UUID) -> None:
+        try:
+            await self.deliver(delivery_id)
+        except Exception:
+            log.exception("delivering %s crashed; it will be retried after its lease", delivery_id)
+
+    async def deliver(self, delivery_id: uuid.UUID) -> None:
+        async with self.app.db.session() as session:
+            delivery = await session.get(Hl7Delivery, delivery_id)
+            if delivery is None or delivery.locked_by != self.worker_id or delivery.status in TERMINAL:
+                return
+            message = await session.get(Hl7Message, delivery.message_id)
+            integration = await session.get(Integration, delivery.integration_id) if delivery.integration_id else None
+            if message is None:
+                return
+            raw = message.raw
+            if integration is None or not integration.is_active:
+                await self._finish(
+                    session, message, delivery, "failed", error="The destination no longer exists or is disabled."
+                )
+                return
+            delivery.status = "sent"
+            delivery.attempts += 1
+            delivery.updated_at = datetime.now(UTC)
+            integration_id = integration.id
+            sender = self._sender_for(integration)
+        # Sends to one destination go one at a time, in order.
+        lock = self._destination_locks.setdefault(integration_id, asyncio.Lock())
+        async with lock:
+            outcome = await sender.send(raw)
+        async with self.app.db.session() as session:
+            delivery = await session.get(Hl7Delivery, delivery_id)
+            message = await session.get(Hl7Message, delivery.message_id) if delivery else None
+            if delivery is None or message is None:
+                return
+            await self._record(session, message, delivery, outcome)
+
+    def _sender_for(self, integration: Integration) -> Sender:
+        sender = self._senders.get(integration.id)
+        if sender is None or sender.stale(integration):
+            sender = Sender.for_integration(integration, self.app)
+            self._senders[integration.id] = sender
+        return sender
+
+    async def _record(self, session: Any, message: Hl7Message, delivery: Hl7Delivery, outcome: DeliveryOutcome) -> None:
+        delivery.ack = outcome.raw_ack
+        delivery.ack_code = outcome.ack_code
+        delivery.latency_ms = outcome.latency_ms
+        if outcome.delivered:
+            await self._finish(session, message, delivery, "delivered")
+            return
+        if outcome.final or delivery.attempts >= self.settings.max_attempts:
+            await self._finish(session, message, delivery, "failed", error=outcome.error)
+            return
+        delivery.status = "retrying"
+        delivery.error = outcome.error
+        delivery.next_attempt_at = datetime.now(UTC) + timedelta(seconds=backoff(delivery.attempts, self.settings))
+        delivery.locked_by = None
+        delivery.locked_until = None
+        delivery.updated_at = datetime.now(UTC)
+        message.status = "retrying"
+
+    async def _finish(
+        self, session: Any, message: Hl7Message, delivery: Hl7Delivery, status: str, error: str | None = None
+    ) -> None:
+        now = datetime.now(UTC)
+        delivery.status = status
+        delivery.error = error
+        delivery.locked_by = None
+        delivery.locked_until = None
+        delivery.updated_at = now
+        if status == "delivered":
+            delivery.delivered_at = now
+        await session.flush()
+        statuses = list(await session.scalars(select(Hl7Delivery.status).where(Hl7Delivery.message_id == message.id)))
+        if all(s in TERMINAL for s in statuses):
+            message.status = (
+                "delivered"
+                if all(s == "delivered" for s in statuses)
+                else "failed"
+                if all(s == "failed" for s in statuses)
+                else "partially_delivered"
+            )
+            message.completed_at = now
+            message.processing_time_ms = round((now - message.received_at).total_seconds() * 1000, 2)
+        if self.on_event is not None:
+            await self.on_event(
+                "hl7.message.delivered" if status == "delivered" else "hl7.message.failed", message, delivery
+            )

@@ -1,0 +1,78 @@
+"""Bodies of the routing API (`/api/v1/messages`), compatible with the engine seed's shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_MESSAGE_CHARS = 1_000_000
+
+
+class RoutingMetadata(BaseModel):
+    source: str | None = Field(default=None, max_length=200)
+    destination: list[str] = Field(min_length=1, max_length=20, description="names of HL7 integrations")
+
+
+class SubmitMessage(BaseModel):
+    content_type: Literal["application/hl7-v2"] = "application/hl7-v2"
+    message: str = Field(min_length=8, max_length=MAX_MESSAGE_CHARS)
+    metadata: RoutingMetadata
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "content_type": "application/hl7-v2",
+                    "message": "MSH|^~\\&|EMR|HOSP|LIS|LAB|20250101120000||ADT^A01|MSG00001|P|2.5.1\rPID|1||12345",
+                    "metadata": {"source": "emr-system", "destination": ["Demo HL7 listener"]},
+                }
+            ]
+        }
+    )
+
+
+class Accepted(BaseModel):
+    message_id: uuid.UUID
+    status: Literal["accepted"] = "accepted"
+    timestamp: datetime
+
+
+class DestinationOut(BaseModel):
+    system: str
+    integration_id: uuid.UUID | None
+    status: str
+    timestamp: datetime
+    ack_code: str | None = None
+    attempts: int
+    error: str | None = None
+    latency_ms: float | None = None
+
+
+class MessageSummaryOut(BaseModel):
+    message_id: uuid.UUID
+    direction: str
+    status: str
+    timestamp: datetime
+    processing_time_ms: float | None
+    control_id: str | None
+    message_type: str | None
+    trigger_event: str | None
+    patient_id: str | None
+    source: str | None
+
+
+class MessageOut(MessageSummaryOut):
+    version: str | None
+    raw: str
+    ack: str | None
+    ack_code: str | None
+    error: str | None
+    problems: list[dict[str, Any]]
+    destinations: list[DestinationOut]
+
+
+class ExplainRequest(BaseModel):
+    message: str = Field(min_length=3, max_length=MAX_MESSAGE_CHARS)
