@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install frontend lint format fuzz clean
 
 run: install frontend ## install and start on the embedded defaults (SQLite, offline model, demo sandboxes)
-	DEMO_MODE=true $(BIN)/switchboard serve --migrate
+	DEMO_MODE=true HL7_LISTEN_PORT=$${HL7_LISTEN_PORT:-2575} $(BIN)/switchboard serve --migrate
 
 test: install frontend ## install everything and run all tests (lint, types, unit, SQLite, PostgreSQL, browser)
 	bash scripts/test.sh

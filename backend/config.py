@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     offline_token_delay_ms: float = Field(default=0.0, ge=0, le=2000)
     demo_mode: bool = False
     outbound_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hl7_listen_host: str = "127.0.0.1"
+    hl7_listen_port: int | None = Field(default=None, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
 

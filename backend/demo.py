@@ -33,9 +33,9 @@ class DemoEnvironment:
                 log.exception("stopping a demo sandbox failed")
 
 
-async def start_demo(app: AppContext) -> DemoEnvironment:
+async def start_demo(app: AppContext, extra: list[DemoIntegration] | None = None) -> DemoEnvironment:
     """Start every connector's sandbox and upsert its demo integrations (shared, owned by nobody)."""
-    env = DemoEnvironment()
+    env = DemoEnvironment(integrations=list(extra or []))
     app.outbound = app.outbound.merged(DEMO_ALLOWLIST)
     for connector in connectors().values():
         sandbox = connector.demo_sandbox()

@@ -19,9 +19,11 @@ from backend.demo import start_demo
 from backend.errors import install_error_handlers
 from backend.frontend import mount_frontend
 from backend.health.router import router as health_router
+from backend.hl7.inbound import inbound_listener
 from backend.hl7.outbox import DeliveryWorker
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware
+from tools.base import DemoIntegration
 
 log = logging.getLogger("switchboard")
 
@@ -58,8 +60,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx.extras["hl7_outbox"] = outbox
             outbox.start()
             stack.push_async_callback(outbox.stop)
+            extra_demo: list[DemoIntegration] = []
+            if settings.hl7_listen_port is not None:
+                listener = inbound_listener(ctx, settings.hl7_listen_host, settings.hl7_listen_port)
+                port = await listener.start()
+                stack.push_async_callback(listener.stop)
+                log.info("HL7 MLLP listener on %s:%d", settings.hl7_listen_host, port)
+                extra_demo.append(
+                    DemoIntegration(
+                        name="Switchboard inbound listener",
+                        integration_type="hl7",
+                        config={"host": "127.0.0.1", "port": port, "receiving_application": "SWITCHBOARD"},
+                        credentials=None,
+                        description="This server's own MLLP listener: messages sent here are "
+                        "stored as inbound traffic.",
+                    )
+                )
             if settings.demo_mode:
-                demo = await start_demo(ctx)
+                demo = await start_demo(ctx, extra_demo)
                 ctx.extras["demo"] = demo
                 stack.push_async_callback(demo.stop)
             log.info("Switchboard %s ready (model: %s)", __version__, settings.effective_llm_model)
