@@ -4,6 +4,11 @@ An asking tool call pauses the run with `interrupt(ApprovalRequest)`; the caller
 `ApprovalDecision` (approve / edit / reject). The shapes here are what the API exposes, so they do not
 change when LangChain's own human-in-the-loop internals do. Denied calls never run: the model gets an
 error tool result saying an administrator's policy denies them.
+
+Why not LangChain's `HumanInTheLoopMiddleware`: its `interrupt_on` is fixed when the graph is built,
+while our decisions depend on the user's integrations and admin overrides per turn (they arrive in
+`TurnContext`, so compiled graphs can be cached), and every decision — including policy denials and
+writes allowed by policy — must be reported for the audit log.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.policy import PolicyDecision
+from agents.context import TurnContext
 from tools.tooling import tool_policy
 
 APPROVAL_CONTRACT_VERSION = 1
@@ -84,12 +89,12 @@ def _report(details: dict[str, Any]) -> None:
         pass
 
 
-class ApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
-    """Applies the per-tool decisions computed from the policy before every tool call."""
+def _refusal(call_id: str, name: str, code: str, text: str) -> ToolMessage:
+    return ToolMessage(content=f"Error [{code}]: {text}", tool_call_id=call_id, name=name, status="error")
 
-    def __init__(self, decisions: dict[str, PolicyDecision]) -> None:
-        super().__init__()
-        self.decisions = decisions
+
+class ApprovalMiddleware(AgentMiddleware[Any, TurnContext]):
+    """Applies the turn's per-tool decisions (`TurnContext.decisions`) before every tool call."""
 
     async def awrap_tool_call(
         self,
@@ -99,47 +104,53 @@ class ApprovalMiddleware(AgentMiddleware):  # type: ignore[type-arg]
         call = request.tool_call
         name = str(call["name"])
         call_id = str(call["id"])
-        policy = tool_policy(request.tool) if request.tool is not None else None
+        if request.tool is None:  # a made-up name, or an integration removed while the call waited
+            return _refusal(
+                call_id, name, "tool_unavailable", f"{name} is not available to this user now; it was not run."
+            )
+        context: TurnContext | None = request.runtime.context
+        policy = tool_policy(request.tool)
         base = {
             "tool_call_id": call_id,
             "tool_name": name,
-            "integration_id": policy.integration_id if policy else None,
-            "operation": policy.operation if policy else None,
+            "integration_id": policy.integration_id,
+            "operation": policy.operation,
         }
-        decision = self.decisions.get(name, "ask")
+        decision = context.decisions.get(name, "ask") if context is not None else "ask"
         if decision == "allow":
-            if policy is not None and policy.access != "read":
+            if policy.access != "read":
                 _report({**base, "decision": "allow", "by": "policy"})
             return await handler(request)
         if decision == "deny":
             _report({**base, "decision": "deny", "by": "policy"})
-            return ToolMessage(
-                content=f"Error [denied_by_policy]: an administrator's policy does not allow {name}. "
-                "It was not run. Tell the user, and suggest asking an admin if it is needed.",
-                tool_call_id=call_id,
-                name=name,
-                status="error",
+            return _refusal(
+                call_id,
+                name,
+                "denied_by_policy",
+                f"an administrator's policy does not allow {name}. It was not run. "
+                "Tell the user, and suggest asking an admin if it is needed.",
             )
-        request_body = ApprovalRequest(
+        args = dict(call["args"])
+        asked = ApprovalRequest(
             tool_call_id=call_id,
             tool_name=name,
-            args=dict(call["args"]),
-            description=describe(request.tool, name, dict(call["args"])),
-            integration_id=base["integration_id"],
-            operation=base["operation"],
+            args=args,
+            description=describe(request.tool, name, args),
+            integration_id=policy.integration_id,
+            operation=policy.operation,
         )
-        answer = ApprovalDecision.model_validate(interrupt(request_body.model_dump()))
+        answer = ApprovalDecision.model_validate(interrupt(asked.model_dump()))
         _report({**base, "decision": answer.decision, "by": "user", "reason": answer.reason})
         if answer.decision == "approve":
             return await handler(request)
         if answer.decision == "edit":
+            # Validated again here: a resume value may come from anywhere, not only from AgentRunner.
             edited = validate_edit(request.tool, answer.args)
             return await handler(dataclasses.replace(request, tool_call={**call, "args": edited}))
         because = f" Reason: {answer.reason}" if answer.reason else ""
-        return ToolMessage(
-            content=f"Error [rejected_by_user]: the user rejected {name}; it was not run.{because} "
-            "Do not retry it; acknowledge and ask how to proceed.",
-            tool_call_id=call_id,
-            name=name,
-            status="error",
+        return _refusal(
+            call_id,
+            name,
+            "rejected_by_user",
+            f"the user rejected {name}; it was not run.{because} Do not retry it; acknowledge and ask how to proceed.",
         )

@@ -54,4 +54,5 @@ class ApprovalPolicy(BaseModel):
 
 
 def decisions_for(tools: Sequence[BaseTool], policy: ApprovalPolicy) -> dict[str, PolicyDecision]:
+    """The effective decision for each tool, by tool name."""
     return {tool.name: policy.decide(tool) for tool in tools}

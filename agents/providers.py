@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from langchain.chat_models import init_chat_model
@@ -33,8 +34,10 @@ def load_chat_model(
             kwargs["api_key"] = api_key
         if base_url:
             kwargs["base_url"] = base_url
+            # Local OpenAI-compatible servers (Ollama, vLLM, LM Studio) ignore the key but the client wants one.
+            kwargs.setdefault("api_key", os.environ.get("OPENAI_API_KEY") or "not-needed")
     try:
         chat_model: BaseChatModel = init_chat_model(model, model_provider=provider, **kwargs)
-        return chat_model
-    except (ImportError, ValueError) as exc:
+    except Exception as exc:  # missing package, unknown provider, missing credentials: all one clear error
         raise ModelConfigError(f"Cannot load model {spec!r}: {exc}") from exc
+    return chat_model

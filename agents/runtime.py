@@ -1,71 +1,97 @@
-"""`AgentRunner`: runs one chat turn through a LangChain `create_agent` graph and streams `AgentEvent`s.
+"""`AgentRunner`: runs chat turns through the LangChain `create_agent` graph and streams `AgentEvent`s.
 
 Usage (the backend's chat turns):
 
-    runner = AgentRunner(model, checkpointer)
-    async for event in runner.run_turn(thread_id=session_id, message="hi", tools=tools,
-                                       policy=ApprovalPolicy(), system_prompt=prompt):
-        ...  # agent_event, tool_call, tool_result, approval_required, token, final, error
+    async with open_checkpointer(database_url) as checkpointer:
+        runner = AgentRunner(load_chat_model("offline"), checkpointer)
+        async for event in runner.run_turn(thread_id=session_id, message="hi", tools=tools,
+                                           policy=ApprovalPolicy(), system_prompt=prompt):
+            ...  # agent_event, tool_call, tool_result, approval_required, token, final, error
 
-A turn ends with exactly one `final`, unless it pauses for approval: then the stream ends after
-`approval_required` and `run_turn(thread_id=..., decisions=[...])` continues the same turn. Token
-contents of one stream concatenate to that stream's `final` content. The conversation lives in the
-checkpointer (keyed by thread id), so it survives reconnects and restarts.
+    run_turn(thread_id, message=..., tools, policy, system_prompt)  a new user message
+    run_turn(thread_id, decisions=[ApprovalDecision...], ...)     continues a turn paused for approval
+    pending_approvals(thread_id, tools) -> list[ApprovalRequest]  read back from the checkpoint
+    history(thread_id) -> list[BaseMessage]                       the stored conversation
+    rewind(thread_id, keep_user_turns)                            drop that user turn (0-based) and after
+
+Stream invariants (see `agents.events` for each event's metadata):
+- It starts with `agent_event` {event_type: "thinking"}. Every `tool_call` gets exactly one `tool_result`.
+- It ends with exactly one `final`, unless the turn pauses for approval: then it ends after one
+  `approval_required` per waiting call and WITHOUT `final`; the stream of `run_turn(decisions=...)`
+  continues the same turn and ends with its `final`. The `token` contents of one stream concatenate
+  exactly to that stream's `final` content.
+- An invalid decision (an edit that does not fit the tool's schema, an unknown tool_call_id) yields
+  `error` {code: "invalid_edit", recoverable: true} and the `approval_required` events again; nothing
+  runs and the turn stays paused.
+- Every approval decision — the user's, a policy denial, a write allowed by policy — is reported as
+  `agent_event` {event_type: "approval_decision", details: {tool_call_id, tool_name, integration_id,
+  operation, decision, by: "user" | "policy", reason?}} so the caller can audit it.
+- A failure inside the graph (model provider down, recursion limit) yields `error` {code} and
+  `final` {finish_reason: "error"} with the text streamed so far.
+- Cancelling (cancel the consuming task, or `aclose()` the generator) ends the stream without `final`;
+  the tokens already yielded are the partial answer. Before the cancellation propagates the runner
+  stores that partial answer as the thread's AI message, so the history reads as the user saw it; tool
+  calls left without a result are answered "not run" when the next turn starts. The thread stays usable.
+
+The conversation lives in the checkpointer under `thread_id` (the chat session id), so it survives
+reconnects and restarts, including a turn waiting for approval.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncGenerator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from langchain.agents import create_agent
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
-from langgraph.types import Command
+from langgraph.errors import GraphRecursionError
+from langgraph.types import Command, StreamMode
+from pydantic import ValidationError
 
-from agents.approvals import ApprovalDecision, ApprovalMiddleware, ApprovalRequest, InvalidEdit, validate_edit
+from agents.approvals import ApprovalDecision, ApprovalRequest, InvalidEdit, validate_edit
+from agents.context import TurnContext
 from agents.events import AgentEvent
-from agents.policy import ApprovalPolicy, decisions_for
+from agents.graph import AgentGraph, AgentGraphs
+from agents.policy import ApprovalPolicy
+from agents.translate import StreamTranslator, approval_event
 
-RESULT_PREVIEW_CHARS = 20_000
+log = logging.getLogger("switchboard.agent")
 RECURSION_LIMIT = 40
+NOT_RUN = "Not run: the user moved on before this call completed or was approved."
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-    return ""
+def _as_decision(raw: Any) -> ApprovalDecision:
+    if isinstance(raw, ApprovalDecision):
+        return raw
+    if isinstance(raw, dict):
+        return ApprovalDecision.model_validate(raw)
+    return ApprovalDecision(
+        tool_call_id=raw.tool_call_id, decision=raw.decision, args=getattr(raw, "args", None), reason=raw.reason
+    )
 
 
-def _result(content: Any) -> Any:
-    text = _text(content)
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text[:RESULT_PREVIEW_CHARS]
+def _stream_modes(model: BaseChatModel) -> list[StreamMode]:
+    # The offline model writes tokens to the custom stream; "messages" would add LangChain's costly
+    # per-token callback path for nothing. Other models stream their tokens through "messages".
+    if getattr(model, "writes_tokens_to_stream", False):
+        return ["updates", "custom"]
+    return ["messages", "updates", "custom"]
 
 
 class AgentRunner:
-    """One per process; builds the agent graph per turn for the user's tools and policy."""
+    """One per process (per model and checkpointer); safe for concurrent turns on different threads."""
 
     def __init__(self, model: BaseChatModel, checkpointer: BaseCheckpointSaver[str]) -> None:
         self.model = model
         self.checkpointer = checkpointer
-
-    def _graph(self, tools: Sequence[BaseTool], policy: ApprovalPolicy, system_prompt: str) -> Any:
-        return create_agent(
-            self.model,
-            list(tools),
-            system_prompt=system_prompt,
-            middleware=[ApprovalMiddleware(decisions_for(tools, policy))],
-            checkpointer=self.checkpointer,
-        )
+        self.graphs = AgentGraphs(model, checkpointer)
+        self._stream_modes = _stream_modes(model)
 
     @staticmethod
     def _config(thread_id: str) -> RunnableConfig:
@@ -77,166 +103,129 @@ class AgentRunner:
         thread_id: str,
         message: str | None = None,
         decisions: Sequence[ApprovalDecision | Any] | None = None,
-        tools: Sequence[BaseTool],
+        tools: Sequence[BaseTool] = (),
         policy: ApprovalPolicy | None = None,
         system_prompt: str = "",
     ) -> AsyncGenerator[AgentEvent, None]:
-        """Stream one turn (a new user message) or its continuation (approval decisions)."""
-        graph = self._graph(tools, policy or ApprovalPolicy(), system_prompt)
+        """Stream one turn (a new user `message`) or its continuation (approval `decisions`)."""
+        if message is None and not decisions:
+            raise ValueError("run_turn needs a user message or approval decisions")
+        graph = self.graphs.for_tools(tools)
         config = self._config(thread_id)
+        context = TurnContext.build(tools, policy or ApprovalPolicy(), system_prompt)
+        payload: Any
+        turn = StreamTranslator()
         if decisions:
             try:
-                payload: Any = await self._resume_command(graph, config, decisions, tools)
+                payload, turn.reported_results = await self._resume_command(graph, config, decisions, context)
             except InvalidEdit as exc:
                 yield AgentEvent("error", str(exc), {"code": "invalid_edit", "recoverable": True})
                 for pending in await self.pending_approvals(thread_id, tools):
-                    yield self._approval_event(pending)
+                    yield approval_event(pending)
                 return
         else:
-            await self._close_dangling_calls(graph, config)
-            payload = {"messages": [HumanMessage(message or "")]}
+            unanswered = await self._unanswered_calls(graph, config)
+            payload = {"messages": [*unanswered, HumanMessage(message or "")]}
         yield AgentEvent("agent_event", "", {"event_type": "thinking", "details": {}})
-        tokens: list[str] = []
-        usage = {"input": 0, "output": 0, "total": 0}
-        calls: dict[str, str] = {}
-        paused = False
-        async for mode, chunk in graph.astream(payload, config, stream_mode=["messages", "updates", "custom"]):
-            if mode == "messages":
-                piece, meta = chunk
-                if isinstance(piece, AIMessageChunk) and meta.get("langgraph_node") == "model":
-                    text = _text(piece.content)
-                    if text:
-                        tokens.append(text)
-                        yield AgentEvent("token", text, {"token_index": len(tokens) - 1})
-            elif mode == "custom":
-                if isinstance(chunk, dict) and "approval_decision" in chunk:
-                    yield AgentEvent(
-                        "agent_event", "", {"event_type": "approval_decision", "details": chunk["approval_decision"]}
-                    )
-            else:
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        for item in update:
-                            paused = True
-                            yield self._approval_event(ApprovalRequest.model_validate(item.value))
-                        continue
-                    for event in self._update_events(update, calls, usage):
+        stream = cast(
+            "AsyncGenerator[tuple[str, Any], None]",
+            graph.astream(payload, config, context=context, stream_mode=self._stream_modes),
+        )
+        try:
+            async with contextlib.aclosing(stream):
+                async for mode, chunk in stream:
+                    for event in turn.translate(mode, chunk):
                         yield event
-        if paused:
+        except (asyncio.CancelledError, GeneratorExit):
+            await self._keep_partial_answer(graph, config, turn)
+            raise
+        except Exception as exc:  # the model provider, a bug: the turn still ends with one final
+            log.exception("agent turn failed on thread %s", thread_id)
+            code = "recursion_limit" if isinstance(exc, GraphRecursionError) else "agent_error"
+            await self._keep_partial_answer(graph, config, turn)
+            yield AgentEvent("error", _failure_text(exc), {"code": code, "recoverable": True})
+            yield turn.final("error")
             return
-        content = "".join(tokens)
-        yield AgentEvent("final", content, {"tokens_used": usage["total"], "finish_reason": "stop", "usage": usage})
+        if not turn.paused:
+            yield turn.final()
 
-    def _update_events(self, update: Any, calls: dict[str, str], usage: dict[str, int]) -> list[AgentEvent]:
-        events: list[AgentEvent] = []
-        messages = update.get("messages", []) if isinstance(update, dict) else []
-        for message in messages if isinstance(messages, list) else [messages]:
-            if isinstance(message, AIMessage):
-                if message.usage_metadata:
-                    usage["input"] += message.usage_metadata.get("input_tokens", 0)
-                    usage["output"] += message.usage_metadata.get("output_tokens", 0)
-                    usage["total"] += message.usage_metadata.get("total_tokens", 0)
-                for call in message.tool_calls:
-                    calls[str(call["id"])] = call["name"]
-                    events.append(
-                        AgentEvent(
-                            "tool_call",
-                            "",
-                            {
-                                "tool_name": call["name"],
-                                "tool_call_id": call["id"],
-                                "args": call["args"],
-                                "status": "started",
-                            },
-                        )
-                    )
-            elif isinstance(message, ToolMessage):
-                status = "failed" if message.status == "error" else "completed"
-                events.append(
-                    AgentEvent(
-                        "tool_result",
-                        _text(message.content)[:RESULT_PREVIEW_CHARS],
-                        {
-                            "tool_name": message.name or calls.get(message.tool_call_id, ""),
-                            "tool_call_id": message.tool_call_id,
-                            "status": status,
-                            "result": _result(message.content),
-                        },
-                    )
-                )
-        return events
-
-    @staticmethod
-    def _approval_event(request: ApprovalRequest) -> AgentEvent:
-        return AgentEvent("approval_required", request.description, request.model_dump())
+    async def _keep_partial_answer(self, graph: AgentGraph, config: RunnableConfig, turn: StreamTranslator) -> None:
+        """Store the tokens the user saw of a model call that did not finish, as the AI message."""
+        partial = turn.unsaved_text
+        if not partial:
+            return
+        message = AIMessage(partial, response_metadata={"finish_reason": "cancelled"})
+        try:
+            await asyncio.shield(graph.aupdate_state(config, {"messages": [message]}, as_node="model"))
+        except Exception:  # never mask the cancellation or the original failure
+            log.exception("could not store the partial answer")
 
     async def _resume_command(
-        self, graph: Any, config: RunnableConfig, decisions: Sequence[Any], tools: Sequence[BaseTool]
-    ) -> Command[Any]:
+        self, graph: AgentGraph, config: RunnableConfig, decisions: Sequence[Any], context: TurnContext
+    ) -> tuple[Command[Any], set[str]]:
+        """The resume command, and the tool calls whose results an earlier stream already reported."""
         state = await graph.aget_state(config)
-        pending = {ApprovalRequest.model_validate(i.value).tool_call_id: i for i in state.interrupts}
-        by_name = {t.name: t for t in tools}
+        waiting = {ApprovalRequest.model_validate(i.value).tool_call_id: i for i in state.interrupts}
         resume: dict[str, Any] = {}
         for raw in decisions:
-            decision = (
-                raw
-                if isinstance(raw, ApprovalDecision)
-                else ApprovalDecision(
-                    tool_call_id=raw.tool_call_id, decision=raw.decision, args=raw.args, reason=raw.reason
-                )
-            )
-            item = pending.get(decision.tool_call_id)
+            try:
+                decision = _as_decision(raw)
+            except (ValidationError, AttributeError) as exc:
+                raise InvalidEdit(f"Invalid approval decision: {exc}") from None
+            item = waiting.get(decision.tool_call_id)
             if item is None:
-                raise InvalidEdit(f"No pending approval for tool call {decision.tool_call_id}.")
-            request = ApprovalRequest.model_validate(item.value)
+                raise InvalidEdit(f"No approval is waiting for tool call {decision.tool_call_id}.")
             if decision.decision == "edit":
-                decision = decision.model_copy(
-                    update={"args": validate_edit(by_name.get(request.tool_name), decision.args)}
-                )
+                tool = context.tools_by_name.get(ApprovalRequest.model_validate(item.value).tool_name)
+                decision = decision.model_copy(update={"args": validate_edit(tool, decision.args)})
             resume[item.id] = decision.model_dump()
-        return Command(resume=resume)
+        # Calls of the same step that finished while others waited: LangGraph replays their results.
+        reported = {
+            message.tool_call_id
+            for task in state.tasks
+            if isinstance(task.result, dict)
+            for message in task.result.get("messages", [])
+            if isinstance(message, ToolMessage)
+        }
+        return Command(resume=resume), reported
 
-    async def _close_dangling_calls(self, graph: Any, config: RunnableConfig) -> None:
-        """A turn cancelled mid-tool or abandoned at an approval leaves tool calls without results;
-        answer them so the history stays valid for every model provider."""
+    @staticmethod
+    async def _unanswered_calls(graph: AgentGraph, config: RunnableConfig) -> list[ToolMessage]:
+        """Results for tool calls a cancelled or abandoned turn left open (every provider wants them)."""
         state = await graph.aget_state(config)
         messages: list[BaseMessage] = list(state.values.get("messages", [])) if state.values else []
         answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
-        missing = [
-            ToolMessage(
-                content="Not run: the user moved on before this call completed or was approved.",
-                tool_call_id=str(call["id"]),
-                name=call["name"],
-                status="error",
-            )
+        return [
+            ToolMessage(NOT_RUN, tool_call_id=str(call["id"]), name=call["name"], status="error")
             for m in messages
             if isinstance(m, AIMessage)
             for call in m.tool_calls
             if call["id"] not in answered
         ]
-        if missing:
-            await graph.aupdate_state(config, {"messages": missing}, as_node="tools")
 
     async def pending_approvals(self, thread_id: str, tools: Sequence[BaseTool] = ()) -> list[ApprovalRequest]:
-        """Approvals the thread is waiting for (read back from the checkpoint, e.g. after a restart)."""
-        graph = self._graph(tools, ApprovalPolicy(), "")
-        state = await graph.aget_state(self._config(thread_id))
+        """Approvals the thread is waiting for, read back from the checkpoint (e.g. after a restart)."""
+        state = await self.graphs.for_tools(tools).aget_state(self._config(thread_id))
         return [ApprovalRequest.model_validate(i.value) for i in state.interrupts]
 
     async def history(self, thread_id: str) -> list[BaseMessage]:
-        graph = self._graph((), ApprovalPolicy(), "")
-        state = await graph.aget_state(self._config(thread_id))
+        """The thread's stored messages, oldest first."""
+        state = await self.graphs.for_tools(()).aget_state(self._config(thread_id))
         return list(state.values.get("messages", [])) if state.values else []
 
     async def rewind(self, thread_id: str, keep_user_turns: int) -> None:
         """Drop user turn number `keep_user_turns` (0-based) and everything after it."""
-        graph = self._graph((), ApprovalPolicy(), "")
-        config = self._config(thread_id)
         messages = await self.history(thread_id)
         user_indexes = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
-        if keep_user_turns >= len(user_indexes):
+        if keep_user_turns < 0 or keep_user_turns >= len(user_indexes):
             return
-        cut = user_indexes[keep_user_turns]
-        removals = [RemoveMessage(id=str(m.id)) for m in messages[cut:] if m.id]
+        removals = [RemoveMessage(id=str(m.id)) for m in messages[user_indexes[keep_user_turns] :] if m.id]
         if removals:
-            await graph.aupdate_state(config, {"messages": removals}, as_node="model")
+            graph = self.graphs.for_tools(())
+            await graph.aupdate_state(self._config(thread_id), {"messages": removals}, as_node="model")
+
+
+def _failure_text(exc: BaseException) -> str:
+    if isinstance(exc, GraphRecursionError):
+        return "I stopped: this request took too many steps. Please narrow it down."
+    return f"The assistant could not finish this answer ({type(exc).__name__}). Please try again."

@@ -1,11 +1,20 @@
-"""`OfflineChatModel`: a deterministic LangChain chat model that drives the real agent with real tool calls."""
+"""`OfflineChatModel`: a deterministic LangChain chat model that drives the real agent with real tool calls.
+
+Token path: `astream()` yields one `AIMessageChunk` per word-ish token, as any LangChain model does.
+Inside a LangGraph run without `stream_mode="messages"` (how `AgentRunner` runs it), `ainvoke()` instead
+writes each token to the graph's custom stream as a `ModelToken`: that skips LangChain's per-token
+callback path (`on_llm_new_token` → `StreamMessagesHandler` → a message chunk per token), which is most
+of the CPU a streamed token costs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -14,6 +23,8 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
+from langgraph.config import get_stream_writer
+from langgraph.types import StreamWriter
 from pydantic import ConfigDict, Field
 
 from agents.offline.planner import build_turn, call_id, next_step, tool_infos
@@ -21,6 +32,13 @@ from agents.offline.skill import Reply, Skill
 from agents.offline.skills import default_skills
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelToken:
+    """One streamed token of the answer, written to LangGraph's custom stream."""
+
+    text: str
 
 
 def split_tokens(text: str) -> list[str]:
@@ -34,6 +52,8 @@ def count_tokens(text: str) -> int:
 
 class OfflineChatModel(BaseChatModel):
     """Reads intent with skills, calls the bound tools, answers from their results. No network."""
+
+    writes_tokens_to_stream: ClassVar[bool] = True  # see the module docstring
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -80,7 +100,14 @@ class OfflineChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        return self._generate(messages)
+        message = self._decide(messages)
+        write = _stream_writer()
+        if write is not None and not message.tool_calls:
+            for token in split_tokens(str(message.content)):
+                if self.token_delay_s:
+                    await asyncio.sleep(self.token_delay_s)
+                write(ModelToken(token))
+        return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
         self,
@@ -125,11 +152,16 @@ class OfflineChatModel(BaseChatModel):
             )
 
 
+def _stream_writer() -> StreamWriter | None:
+    try:
+        return get_stream_writer()
+    except RuntimeError:  # called outside a LangGraph run
+        return None
+
+
 def _usage(prompt: int, completion: int) -> UsageMetadata:
     return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion)
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)

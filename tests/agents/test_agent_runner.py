@@ -4,95 +4,22 @@ approvals (approve / edit / reject / deny / always-ask), persistence across runn
 from __future__ import annotations
 
 import asyncio
-import re
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, Field
 
 from agents.approvals import ApprovalDecision
 from agents.checkpoint import open_checkpointer
 from agents.events import AgentEvent
 from agents.offline.model import OfflineChatModel
 from agents.offline.skill import Call, Reply, Step, ToolInfo, Turn
-from agents.offline.skills import default_skills
 from agents.policy import ApprovalPolicy, PolicyOverride
 from agents.runtime import AgentRunner
-from tools.errors import ConnectorNotFound
-from tools.tooling import make_tool
-
-NOTES: dict[str, str] = {}
-
-
-class NoteKey(BaseModel):
-    key: str = Field(min_length=1, max_length=20)
-
-
-class NewNote(BaseModel):
-    key: str = Field(min_length=1, max_length=20)
-    text: str = Field(min_length=1, max_length=200)
-
-
-async def _read(key: str) -> dict[str, str]:
-    if key not in NOTES:
-        raise ConnectorNotFound(f"There is no note called {key!r}.")
-    return {"key": key, "text": NOTES[key]}
-
-
-async def _write(key: str, text: str) -> dict[str, str]:
-    NOTES[key] = text
-    return {"key": key, "saved": "yes"}
-
-
-def notes_tools(*, phi: bool = False) -> list[BaseTool]:
-    common = {"integration_id": "int-1", "integration_name": "Notebook", "integration_type": "notes"}
-    return [
-        make_tool(
-            _read, operation="notes.read", description="Read a note.", args_schema=NoteKey, access="read", **common
-        ),
-        make_tool(
-            _write,
-            operation="notes.write",
-            description="Save a note.",
-            args_schema=NewNote,
-            access="write",
-            phi=phi,
-            **common,
-        ),
-    ]
-
-
-class NotesSkill:
-    """Test skill: 'read note X' and 'save note X: text'."""
-
-    name = "notes"
-
-    def score(self, turn: Turn) -> float:
-        return 0.9 if "note" in turn.normalized else 0.0
-
-    def step(self, turn: Turn) -> Step:
-        if turn.outcomes:
-            last = turn.outcomes[-1]
-            if not last.ok:
-                return Reply(f"That did not work: {last.content}")
-            return Reply(f"Done: {last.data}")
-        read = re.search(r"read note (\w+)", turn.normalized)
-        tool = {t.operation: t.name for t in turn.tools}
-        if read:
-            return [Call(tool["notes.read"], {"key": read.group(1)})]
-        save = re.search(r"save note (\w+): (.+)", turn.text, re.IGNORECASE)
-        if save:
-            return [Call(tool["notes.write"], {"key": save.group(1), "text": save.group(2)})]
-        return Reply("Which note?")
-
-    def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
-        return ["Read and save notes"] if any(t.operation.startswith("notes.") for t in tools) else []
-
-
-def make_model() -> OfflineChatModel:
-    return OfflineChatModel(skills=(NotesSkill(), *default_skills()))
+from tests.agents.agent_helpers import NOTES, collect, make_model, notes_tools
 
 
 @pytest.fixture
@@ -101,10 +28,6 @@ async def runner(tmp_path: Path) -> AsyncIterator[AgentRunner]:
     NOTES["groceries"] = "milk, eggs"
     async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'checkpoints.db'}") as saver:
         yield AgentRunner(make_model(), saver)
-
-
-async def collect(stream: AsyncIterator[AgentEvent]) -> list[AgentEvent]:
-    return [event async for event in stream]
 
 
 async def test_tool_turn_event_sequence(runner: AgentRunner) -> None:
@@ -259,7 +182,7 @@ async def test_memory_rewind_and_moving_on_from_a_pending_approval(runner: Agent
     assert sum(1 for m in (await runner.history("m")) if m.type == "human") == 1
 
 
-async def test_cancel_mid_stream_leaves_a_usable_thread(tmp_path: Path) -> None:
+async def test_cancel_mid_stream_keeps_the_partial_answer_and_a_usable_thread(tmp_path: Path) -> None:
     async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}") as saver:
         runner = AgentRunner(OfflineChatModel(token_delay_s=0.02), saver)
         seen: list[str] = []
@@ -277,8 +200,51 @@ async def test_cancel_mid_stream_leaves_a_usable_thread(tmp_path: Path) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        history = await runner.history("c")
+        assert [m.type for m in history] == ["human", "ai"]
+        assert history[-1].content == "".join(seen)  # exactly what the user saw, no more
+        assert history[-1].response_metadata["finish_reason"] == "cancelled"
         after = await collect(runner.run_turn(thread_id="c", message="hello", tools=[]))
         assert after[-1].type == "final" and "Switchboard" in after[-1].content
+        assert [m.type for m in await runner.history("c")] == ["human", "ai", "human", "ai"]
+
+
+async def test_destructive_always_asks_even_when_an_admin_allows(runner: AgentRunner) -> None:
+    allow = ApprovalPolicy(overrides=[PolicyOverride(tool="*", decision="allow")])
+    NOTES["old"] = "x"
+    events = await collect(
+        runner.run_turn(thread_id="del", message="delete note old", tools=notes_tools(), policy=allow)
+    )
+    assert events[-1].type == "approval_required" and events[-1].metadata["tool_name"] == "notebook__delete"
+    assert NOTES["old"] == "x"
+    deny_one = ApprovalPolicy(overrides=[allow.overrides[0], PolicyOverride(tool="notebook__delete", decision="deny")])
+    denied = await collect(
+        runner.run_turn(thread_id="del2", message="delete note old", tools=notes_tools(), policy=deny_one)
+    )
+    assert "denied_by_policy" in next(e for e in denied if e.type == "tool_result").content
+    decision = next(e for e in denied if e.type == "agent_event" and e.metadata["event_type"] == "approval_decision")
+    assert decision.metadata["details"]["decision"] == "deny" and decision.metadata["details"]["by"] == "policy"
+    assert NOTES["old"] == "x" and denied[-1].type == "final"
+
+
+async def test_each_turn_runs_its_own_tool_instances(runner: AgentRunner) -> None:
+    """Graphs are cached by tool names; the tools that run are always the ones of this turn."""
+    alice: dict[str, str] = {"plan": "alice's plan"}
+    bob: dict[str, str] = {"plan": "bob's plan"}
+    first = await collect(runner.run_turn(thread_id="u1", message="read note plan", tools=notes_tools(store=alice)))
+    second = await collect(runner.run_turn(thread_id="u2", message="read note plan", tools=notes_tools(store=bob)))
+    assert "alice's plan" in first[-1].content
+    assert "bob's plan" in second[-1].content and "alice" not in second[-1].content
+    assert len(runner.graphs._cache) == 1
+
+
+async def test_a_call_to_a_tool_no_longer_available_is_answered_not_run(runner: AgentRunner) -> None:
+    request = await _pause(runner, "gone", notes_tools())
+    decision = ApprovalDecision(tool_call_id=request.metadata["tool_call_id"], decision="approve")
+    events = await collect(runner.run_turn(thread_id="gone", decisions=[decision], tools=notes_tools()[:1]))
+    result = next(e for e in events if e.type == "tool_result")
+    assert result.metadata["status"] == "failed" and "tool_unavailable" in result.content
+    assert "todo" not in NOTES and events[-1].type == "final"
 
 
 def test_unknown_tools_default_to_ask() -> None:
@@ -292,3 +258,80 @@ def test_unknown_tools_default_to_ask() -> None:
         return x
 
     assert decisions_for([mystery], ApprovalPolicy()) == {"mystery": "ask"}
+
+
+class TwoSaves:
+    """Test skill: saves two notes in one step, then reports every result."""
+
+    name = "two-saves"
+
+    def score(self, turn: Turn) -> float:
+        return 1.0
+
+    def step(self, turn: Turn) -> Step:
+        if turn.outcomes:
+            return Reply("Results: " + "; ".join(o.content for o in turn.outcomes))
+        write = next(t.name for t in turn.tools if t.operation == "notes.write")
+        return [Call(write, {"key": "a", "text": "1"}), Call(write, {"key": "b", "text": "2"})]
+
+    def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
+        return []
+
+
+def decide(tool_call_id: str, decision: Literal["approve", "reject"]) -> ApprovalDecision:
+    return ApprovalDecision(tool_call_id=tool_call_id, decision=decision)
+
+
+async def test_two_approvals_answered_one_at_a_time_report_each_result_once(tmp_path: Path) -> None:
+    NOTES.clear()
+    tools = notes_tools()
+    async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'two.db'}") as saver:
+        runner = AgentRunner(OfflineChatModel(skills=(TwoSaves(),)), saver)
+        first = await collect(runner.run_turn(thread_id="two", message="go", tools=tools))
+        asks = [e.metadata["tool_call_id"] for e in first if e.type == "approval_required"]
+        assert len(asks) == 2 and [e.type for e in first].count("tool_call") == 2
+        second = await collect(
+            runner.run_turn(
+                thread_id="two", tools=tools, decisions=[ApprovalDecision(tool_call_id=asks[0], decision="approve")]
+            )
+        )
+        assert [e.type for e in second].count("tool_result") == 1 and second[-1].type != "final"
+        assert [p.tool_call_id for p in await runner.pending_approvals("two", tools)] == [asks[1]]
+        third = await collect(
+            runner.run_turn(
+                thread_id="two", tools=tools, decisions=[ApprovalDecision(tool_call_id=asks[1], decision="reject")]
+            )
+        )
+    results = [e.metadata["tool_call_id"] for e in [*first, *second, *third] if e.type == "tool_result"]
+    assert sorted(results) == sorted(asks)  # every tool_call exactly one tool_result across the turn
+    assert NOTES == {"a": "1"} and third[-1].type == "final" and "rejected_by_user" in third[-1].content
+
+
+async def test_a_decision_for_an_unknown_call_is_refused_and_the_turn_stays_paused(runner: AgentRunner) -> None:
+    request = await _pause(runner, "unk", notes_tools())
+    events = await collect(
+        runner.run_turn(thread_id="unk", tools=notes_tools(), decisions=[decide("call_nope", "approve")])
+    )
+    assert [e.type for e in events] == ["error", "approval_required"]
+    assert events[0].metadata["code"] == "invalid_edit" and "call_nope" in events[0].content
+    assert events[1].metadata["tool_call_id"] == request.metadata["tool_call_id"]
+    bad_kind = {"tool_call_id": request.metadata["tool_call_id"], "decision": "maybe"}
+    events = await collect(runner.run_turn(thread_id="unk", tools=notes_tools(), decisions=[bad_kind]))
+    assert events[0].type == "error" and events[-1].type == "approval_required"
+    assert "todo" not in NOTES
+
+
+async def test_closing_the_stream_early_also_keeps_the_partial_answer(tmp_path: Path) -> None:
+    async with open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'close.db'}") as saver:
+        runner = AgentRunner(OfflineChatModel(token_delay_s=0.01), saver)
+        seen: list[str] = []
+        stream = runner.run_turn(thread_id="x", message="what can you do?", tools=[])
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                if event.type == "token":
+                    seen.append(event.content)
+                    if len(seen) == 4:
+                        break
+        history = await runner.history("x")
+        assert [m.type for m in history] == ["human", "ai"] and history[-1].content == "".join(seen)
+        assert (await collect(runner.run_turn(thread_id="x", message="thanks", tools=[])))[-1].type == "final"

@@ -64,6 +64,8 @@ async def test_unhandled_errors_are_500_without_trace(settings: object) -> None:
     async def boom() -> None:
         raise RuntimeError("secret internals")
 
+    app.router.routes.insert(0, app.router.routes.pop())  # ahead of the SPA fallback when the app is built
+
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         response = await http.get("/boom")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
 from agents.checkpoint import open_checkpointer
 from agents.providers import load_chat_model
 from agents.runtime import AgentRunner
+from tests.agents.agent_helpers import NOTES, collect, notes_tools
 from tests.agents.openai_compat_server import create_app
-from tests.agents.test_agent_runner import NOTES, collect, notes_tools
 from tools.sandbox_server import serve_app
 
 
@@ -40,3 +43,19 @@ async def test_openai_compatible_server_end_to_end(tmp_path: Path) -> None:
     assert first["messages"][0] == {"role": "system", "content": "You are a test."}
     assert second["messages"][-1]["role"] == "tool"
     assert '"milk, eggs"' in second["messages"][-1]["content"]
+
+
+async def test_a_failing_model_provider_ends_the_turn_with_error_and_final(tmp_path: Path) -> None:
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def refuse() -> JSONResponse:
+        return JSONResponse({"error": {"message": "model overloaded", "type": "invalid_request_error"}}, 400)
+
+    async with serve_app(app) as base_url, open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}") as saver:
+        runner = AgentRunner(load_chat_model("openai:gpt-test", api_key="sk-test", base_url=f"{base_url}/v1"), saver)
+        events = await collect(runner.run_turn(thread_id="f", message="hello", tools=notes_tools()))
+        assert [e.type for e in events] == ["agent_event", "error", "final"]
+        assert events[1].metadata == {"code": "agent_error", "recoverable": True}
+        assert "could not finish this answer" in events[1].content and "sk-test" not in events[1].content
+        assert events[2].metadata["finish_reason"] == "error" and events[2].content == ""
