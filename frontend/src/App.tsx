@@ -1,0 +1,73 @@
+import { lazy, Suspense } from "react";
+import { Link, Redirect, Route, Switch, useLocation } from "wouter";
+import { useAuth } from "./lib/auth";
+import { dropChatController } from "./lib/chatController";
+import { LoginRoute } from "./routes/LoginRoute";
+import { ChatRoute } from "./routes/ChatRoute";
+import { Spinner } from "./components/ui/Feedback";
+
+// Chat is the landing screen; the other screens load when first opened.
+const IntegrationsRoute = lazy(() => import("./routes/IntegrationsRoute").then((m) => ({ default: m.IntegrationsRoute })));
+const AdminRoute = lazy(() => import("./routes/AdminRoute").then((m) => ({ default: m.AdminRoute })));
+
+function NavLink({ href, children }: { href: string; children: string }) {
+  const [location] = useLocation();
+  const current = location === href || location.startsWith(`${href}/`);
+  return (
+    <Link href={href} className={current ? "nav-link active" : "nav-link"} aria-current={current ? "page" : undefined}>
+      {children}
+    </Link>
+  );
+}
+
+export function App() {
+  const { user, loading, logout } = useAuth();
+  if (loading) {
+    return (
+      <main className="auth-page">
+        <Spinner label="Signing in" />
+      </main>
+    );
+  }
+  if (!user) return <LoginRoute />;
+  const isAdmin = user.role === "admin";
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">Switchboard</span>
+        <nav aria-label="Main" className="main-nav">
+          <NavLink href="/chat">Chat</NavLink>
+          <NavLink href="/integrations">Integrations</NavLink>
+          {isAdmin ? <NavLink href="/admin">Admin</NavLink> : null}
+        </nav>
+        <span className="user" data-testid="current-user">
+          {user.username}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            dropChatController();
+            void logout();
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main id="main" className="content">
+        <Suspense fallback={<Spinner label="Loading" />}>
+        <Switch>
+          <Route path="/chat/:id?" component={ChatRoute} />
+          <Route path="/integrations" component={IntegrationsRoute} />
+          {isAdmin ? <Route path="/admin/:tab?" component={AdminRoute} /> : null}
+          <Route>
+            <Redirect to="/chat" replace />
+          </Route>
+        </Switch>
+        </Suspense>
+      </main>
+    </div>
+  );
+}

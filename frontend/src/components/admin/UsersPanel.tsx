@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { api } from "../../lib/api";
+import { useAuth } from "../../lib/auth";
+import { useGet } from "../../lib/useApi";
+import type { Page, User } from "../../lib/protocol";
+import { ErrorMessage, Spinner } from "../ui/Feedback";
+import { Pager } from "../ui/Pager";
+
+/** Users: search, change role, activate or deactivate. */
+export function UsersPanel() {
+  const { user: me } = useAuth();
+  const [page, setPage] = useState(1);
+  const [query, setQuery] = useState("");
+  const { data, error, loading, reload } = useGet<Page<User>>("/admin/users", { page, size: 20, q: query });
+  const [actionError, setActionError] = useState<unknown>(null);
+
+  const update = async (user: User, change: { role?: string; is_active?: boolean }) => {
+    setActionError(null);
+    try {
+      await api.patch(`/admin/users/${user.id}`, change);
+      reload();
+    } catch (reason) {
+      setActionError(reason);
+    }
+  };
+
+  return (
+    <div data-testid="admin-users">
+      <form
+        className="row"
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          const value = new FormData(event.currentTarget).get("q");
+          setPage(1);
+          setQuery(typeof value === "string" ? value.trim() : "");
+        }}
+      >
+        <label htmlFor="user-search">Search users</label>
+        <input id="user-search" name="q" type="search" />
+        <button type="submit">Search</button>
+      </form>
+      <ErrorMessage error={error ?? actionError} />
+      {loading && !data ? <Spinner label="Loading users" /> : null}
+      <div className="table-scroll">
+        <table className="data">
+          <thead>
+            <tr>
+              <th>Username</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>Active</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(data?.items ?? []).map((user) => (
+              <tr key={user.id} data-testid="user-row">
+                <td>
+                  {user.username}
+                  {user.id === me?.id ? <span className="muted small"> (you)</span> : null}
+                </td>
+                <td>{user.email}</td>
+                <td>
+                  <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+                    Role of {user.username}
+                  </label>
+                  <select id={`role-${user.id}`} value={user.role} onChange={(event) => void update(user, { role: event.target.value })}>
+                    <option value="user">user</option>
+                    <option value="admin">admin</option>
+                  </select>
+                </td>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`${user.username} is active`}
+                    checked={user.is_active}
+                    onChange={(event) => void update(user, { is_active: event.target.checked })}
+                  />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {data ? <Pager page={data.page} pages={data.pages} total={data.total} onPage={setPage} /> : null}
+    </div>
+  );
+}

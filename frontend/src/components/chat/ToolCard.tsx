@@ -1,0 +1,40 @@
+import { useState } from "react";
+import type { ToolCard as ToolCardData } from "../../lib/reducer";
+import { JsonBlock, Spinner } from "../ui/Feedback";
+
+/** One tool call: name and status in the header, arguments and result when expanded. */
+export function ToolCard({ tool, awaitingApproval = false }: { tool: ToolCardData; awaitingApproval?: boolean }) {
+  const [open, setOpen] = useState(tool.status === "failed");
+  const waiting = awaitingApproval && tool.status === "started";
+  const statusText = waiting ? "awaiting approval" : tool.status === "started" ? "running" : tool.status;
+  return (
+    <div className={`tool-card tool-${tool.status}`} data-testid="tool-card" data-status={tool.status} data-tool={tool.toolName}>
+      <button
+        type="button"
+        className="tool-header"
+        aria-expanded={open}
+        aria-label={`Tool ${tool.toolName}: ${statusText}`}
+        onClick={() => setOpen((value) => !value)}
+      >
+        <span aria-hidden="true">{open ? "▾" : "▸"}</span>
+        <code>{tool.toolName}</code>
+        <span className="tool-status">
+          {tool.status === "started" && !waiting ? <Spinner label={`${tool.toolName} running`} /> : null}
+          {statusText}
+        </span>
+      </button>
+      {open ? (
+        <div className="tool-body">
+          <h4>Arguments</h4>
+          <JsonBlock value={tool.args} label="Tool arguments" />
+          {tool.result !== undefined ? (
+            <>
+              <h4>{tool.status === "failed" ? "Error" : "Result"}</h4>
+              <JsonBlock value={tool.result} label="Tool result" />
+            </>
+          ) : null}
+        </div>
+      ) : null}
+    </div>
+  );
+}
