@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -59,6 +61,7 @@ class DeliveryWorker:
         self._claim_lock = asyncio.Lock()
         self._senders: dict[uuid.UUID, Sender] = {}
         self._destination_locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._last_send: dict[uuid.UUID, float] = {}  # monotonic time of the last send, for pacing
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self.on_event: EventCallback | None = None
@@ -136,6 +139,11 @@ class DeliveryWorker:
                 )
         return ids
 
+    def lease(self) -> tuple[str, datetime]:
+        """A lease to store with a new delivery that this worker will send itself (`deliver` right away):
+        no other worker claims it meanwhile, and if this process dies the lease runs out and one does."""
+        return self.worker_id, datetime.now(UTC) + timedelta(seconds=self.settings.lease_s)
+
     async def _deliver_one(self, delivery_id: uuid.UUID) -> None:
         try:
             await self.deliver(delivery_id)
@@ -162,10 +170,14 @@ class DeliveryWorker:
             delivery.updated_at = datetime.now(UTC)
             integration_id = integration.id
             sender = self._sender_for(integration)
-        # Sends to one destination go one at a time, in order.
+        # Sends to one destination go one at a time, in order, at most one per `min_interval_ms`.
         lock = self._destination_locks.setdefault(integration_id, asyncio.Lock())
         async with lock:
+            wait = self._last_send.get(integration_id, -math.inf) + sender.min_interval_s - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
             outcome = await sender.send(raw)
+            self._last_send[integration_id] = time.monotonic()
         async with self.app.db.session() as session:
             delivery = await session.get(Hl7Delivery, delivery_id)
             message = await session.get(Hl7Message, delivery.message_id) if delivery else None

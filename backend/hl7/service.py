@@ -15,6 +15,7 @@ from backend.integrations.service import visible_to
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.user import User
+from tools.hl7.message import Inspection
 
 from .schemas import DestinationOut, MessageOut, MessageSummaryOut, SubmitMessage
 from .transport import inspect_message
@@ -57,36 +58,63 @@ async def submit(session: AsyncSession, user: User, body: SubmitMessage) -> Hl7M
     if inspection.errors:
         raise InvalidHl7(inspection.errors)
     destinations = await resolve_destinations(session, user, body.metadata.destination)
+    message, _ = await enqueue(session, user, inspection, destinations, source=body.metadata.source)
+    return message
+
+
+async def enqueue(
+    session: AsyncSession,
+    user: User,
+    inspection: Inspection,
+    destinations: list[Integration],
+    *,
+    source: str | None,
+    lease: tuple[str, datetime] | None = None,
+) -> tuple[Hl7Message, list[Hl7Delivery]]:
+    """Store a valid outbound message with one queued delivery per destination (the outbox), audited.
+    With `lease` (worker id, until) the deliveries start claimed by that worker."""
+    summary = inspection.summary
     message = Hl7Message(
         direction="outbound",
         owner_id=user.id,
-        source=body.metadata.source,
-        message_type=inspection.summary.message_type,
-        trigger_event=inspection.summary.trigger_event,
-        version=inspection.summary.version,
-        control_id=inspection.summary.control_id,
-        patient_id=inspection.summary.patient_id,
+        source=source,
+        message_type=summary.message_type,
+        trigger_event=summary.trigger_event,
+        version=summary.version,
+        control_id=summary.control_id,
+        patient_id=summary.patient_id,
         status="accepted",
         raw=inspection.normalized,
         problems=inspection.warnings,
     )
     session.add(message)
     await session.flush()
-    for integration in destinations:
-        session.add(Hl7Delivery(message_id=message.id, integration_id=integration.id, system=integration.name))
+    locked_by, locked_until = lease or (None, None)
+    rows = [
+        Hl7Delivery(
+            message_id=message.id,
+            integration_id=i.id,
+            system=i.name,
+            locked_by=locked_by,
+            locked_until=locked_until,
+        )
+        for i in destinations
+    ]
+    session.add_all(rows)
     await session.flush()
     await record_audit(
         session,
         action="hl7.message.submitted",
         actor=user,
-        patient_id=inspection.summary.patient_id,
+        patient_id=summary.patient_id,
         details={
             "message_id": str(message.id),
-            "type": inspection.summary.message_type,
+            "type": summary.message_type,
+            "source": source,
             "destinations": [i.name for i in destinations],
         },
     )
-    return message
+    return message, rows
 
 
 async def get_visible(session: AsyncSession, user: User, message_id: uuid.UUID) -> Hl7Message:

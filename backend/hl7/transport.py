@@ -10,7 +10,7 @@ from backend.context import AppContext
 from backend.integrations.runtime import integration_context
 from backend.models.integration import Integration
 from tools.errors import ConnectorError, ConnectorTimeout
-from tools.hl7.connector import client_for
+from tools.hl7.config import client_for
 from tools.hl7.message import Inspection, explain_async, inspect_async
 from tools.hl7.mllp import MllpClient
 
@@ -36,9 +36,12 @@ class DeliveryOutcome(BaseModel):
 class Sender:
     """A persistent MLLP client for one destination integration (rebuilt when the record changes)."""
 
-    def __init__(self, client: MllpClient, version_key: tuple[Any, ...], check: Any) -> None:
+    def __init__(
+        self, client: MllpClient, version_key: tuple[Any, ...], check: Any, *, min_interval_s: float = 0.0
+    ) -> None:
         self.client = client
         self.version_key = version_key
+        self.min_interval_s = min_interval_s
         self._check = check
 
     @classmethod
@@ -49,7 +52,12 @@ class Sender:
         async def check() -> None:
             await ctx.outbound.check_host(config.host, config.port)  # DNS may have changed since saving
 
-        return cls(client_for(ctx), (integration.updated_at, integration.is_active), check)
+        return cls(
+            client_for(ctx),
+            (integration.updated_at, integration.is_active),
+            check,
+            min_interval_s=config.min_interval_ms / 1000,
+        )
 
     def stale(self, integration: Integration) -> bool:
         return self.version_key != (integration.updated_at, integration.is_active)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tools.hl7.message import normalize
+from tools.hl7.message import escape_text, normalize
 
 AckCode = Literal["AA", "AE", "AR", "CA", "CE", "CR"]
 ACCEPTED = {"AA", "CA"}
@@ -26,18 +26,6 @@ class ParsedAck(BaseModel):
     acked_control_id: str | None
     text: str | None
     error: str | None
-
-
-def _escape(text: str) -> str:
-    return (
-        text.replace("\\", "\\E\\")
-        .replace("|", "\\F\\")
-        .replace("^", "\\S\\")
-        .replace("&", "\\T\\")
-        .replace("~", "\\R\\")
-        .replace("\r", " ")
-        .replace("\n", " ")
-    )
 
 
 def build_ack(received: str, code: AckCode, text: str = "", *, control_id: str | None = None) -> str:
@@ -68,7 +56,7 @@ def build_ack(received: str, code: AckCode, text: str = "", *, control_id: str |
             version,
         ]
     )
-    lines = [header, separator.join(["MSA", code, fields[9], _escape(text)[:80]])]
+    lines = [header, separator.join(["MSA", code, fields[9], escape_text(text)[:80]])]
     if code not in ACCEPTED:
         severity = "E"
         lines.append(
@@ -81,7 +69,7 @@ def build_ack(received: str, code: AckCode, text: str = "", *, control_id: str |
                     severity,
                     "",
                     "",
-                    _escape(text)[:200],
+                    escape_text(text)[:200],
                 ]
             )
         )

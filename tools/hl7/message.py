@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any, Literal
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
 
-from hl7apy.consts import VALIDATION_LEVEL
-from hl7apy.core import Message
+import hl7
+from hl7apy.core import Field as Hl7Field
 from hl7apy.exceptions import HL7apyException
-from hl7apy.parser import parse_message
 from pydantic import BaseModel, Field
+
+from tools.hl7.validation import LIBRARY_VERSIONS, Hl7Problem, location_of, parse_hl7, structure_problems
+
+__all__ = ["LIBRARY_VERSIONS", "Hl7Problem", "Hl7Summary", "Inspection", "escape_text", "explain", "inspect"]
 
 SUPPORTED_VERSIONS = ("2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2")
 
@@ -43,19 +48,21 @@ SEGMENT_NAMES = {
     "QRF": "Original Style Query Filter",
     "SPM": "Specimen",
     "TQ1": "Timing/Quantity",
+    "RGS": "Resource Group",
+    "AIS": "Appointment Information - Service",
+    "AIG": "Appointment Information - General Resource",
+    "AIL": "Appointment Information - Location Resource",
+    "AIP": "Appointment Information - Personnel Resource",
+    "SFT": "Software Segment",
+    "MRG": "Merge Patient Information",
 }
-
-
-class Hl7Problem(BaseModel):
-    severity: Literal["error", "warning"]
-    location: str
-    message: str
 
 
 class FieldExplanation(BaseModel):
     position: str  # e.g. PID-5
     name: str  # e.g. Patient Name
-    value: str
+    value: str  # as sent, escapes included
+    text: str | None = None  # what the escapes stand for, when that differs from the value
 
 
 class SegmentExplanation(BaseModel):
@@ -96,12 +103,32 @@ class Inspection(BaseModel):
         return [p.model_dump() for p in self.problems if p.severity == "warning"]
 
 
+# A message pasted from JSON or code often carries the two characters "\\r" between segments.
+_LITERAL_BREAK = re.compile(r"(?:\\r\\n|\\r|\\n)(?=[A-Z][A-Z0-9]{2}[|^~#])")
+
+
 def normalize(raw: str) -> str:
     """One message, segments separated by \\r, starting at MSH (text before it is dropped)."""
-    text = raw.strip().replace("\r\n", "\r").replace("\n", "\r")
+    text = raw.strip()
+    if "\r" not in text and "\n" not in text:
+        text = _LITERAL_BREAK.sub("\r", text)
+    text = text.replace("\r\n", "\r").replace("\n", "\r")
     start = text.find("MSH")
     text = text[start:] if start >= 0 else text
     return "\r".join(segment.strip() for segment in text.split("\r") if segment.strip())
+
+
+def escape_text(text: str) -> str:
+    """Text safe inside one HL7 component: delimiters as escape sequences, line breaks as spaces."""
+    return (
+        text.replace("\\", "\\E\\")
+        .replace("|", "\\F\\")
+        .replace("^", "\\S\\")
+        .replace("&", "\\T\\")
+        .replace("~", "\\R\\")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
 
 
 def _fields(segment: str, separator: str) -> list[str]:
@@ -141,11 +168,6 @@ def summarize(raw: str) -> Hl7Summary:
     return summary
 
 
-def _parse(text: str, strict: bool) -> Message:
-    level = VALIDATION_LEVEL.STRICT if strict else VALIDATION_LEVEL.TOLERANT
-    return parse_message(text, validation_level=level, find_groups=strict)
-
-
 def inspect(raw: str) -> Inspection:
     """Parse and validate; every problem carries its segment/field location."""
     text = normalize(raw)
@@ -168,65 +190,135 @@ def inspect(raw: str) -> Inspection:
         problems.append(Hl7Problem(severity="error", location="MSH-9", message="Missing message type."))
     if not summary.control_id:
         problems.append(Hl7Problem(severity="error", location="MSH-10", message="Missing message control id."))
+    problems.extend(_delimiter_problems(text))
     if problems:
         return Inspection(normalized=text, summary=summary, problems=problems)
-    try:
-        message = _parse(text, strict=False)
-    except HL7apyException as exc:
-        problems.append(Hl7Problem(severity="error", location=_location(str(exc)), message=str(exc)))
-        return Inspection(normalized=text, summary=summary, problems=problems)
-    try:
-        strict = _parse(text, strict=True)
-        strict.validate()
-    except HL7apyException as exc:
-        # Structure problems of the declared type/version are reported, not fatal: real feeds bend rules.
-        problems.append(Hl7Problem(severity="warning", location=_location(str(exc)), message=str(exc)))
-    for segment in message.children:
-        if segment.name.startswith("Z"):
+    kind = f"{summary.message_type}^{summary.trigger_event}" if summary.trigger_event else str(summary.message_type)
+    structure = structure_problems(text, kind, summary.structure, summary.version or "")
+    if structure:
+        # Only now is a tolerant parse worth its cost (hl7apy parses are the expensive part): it tells a
+        # message a receiver cannot read (error) from one that bends the rules (warnings).
+        try:
+            parse_hl7(text, strict=False)
+        except (HL7apyException, ValueError, TypeError) as exc:  # hl7apy raises plain ValueError for bad data
+            problems.append(Hl7Problem(severity="error", location=location_of(str(exc)), message=str(exc)))
+            return Inspection(normalized=text, summary=summary, problems=problems)
+    problems.extend(structure)
+    for name in dict.fromkeys(segment[:3] for segment in text.split("\r")):
+        if name.startswith("Z"):
             problems.append(
                 Hl7Problem(
-                    severity="warning",
-                    location=segment.name,
-                    message="Custom Z-segment (site-specific, not validated).",
+                    severity="warning", location=name, message="Custom Z-segment (site-specific, not validated)."
                 )
             )
     return Inspection(normalized=text, summary=summary, problems=problems)
 
 
-def _location(text: str) -> str:
-    match = re.search(r"\b([A-Z][A-Z0-9]{2})(?:[_-](\d+))?\b", text)
-    if not match:
-        return "message"
-    return match.group(1) + (f"-{match.group(2)}" if match.group(2) else "")
+def _delimiter_problems(text: str) -> list[Hl7Problem]:
+    """MSH-2 must declare four distinct delimiters, and every segment must use MSH-1 after its name."""
+    segments = text.split("\r")
+    separator, encoding = segments[0][3], segments[0][4:].split(segments[0][3], 1)[0]
+    problems: list[Hl7Problem] = []
+    delimiters = separator + encoding[:4]
+    if len(encoding) < 4 or len(set(delimiters)) != 5 or any(c.isalnum() or c.isspace() for c in delimiters):
+        problems.append(
+            Hl7Problem(
+                severity="error",
+                location="MSH-2",
+                message=f"Encoding characters {encoding!r} must be four distinct delimiters, e.g. ^~\\&.",
+            )
+        )
+    for number, segment in enumerate(segments[1:], start=2):
+        if not re.fullmatch(r"[A-Z][A-Z0-9]{2}", segment[:3]):
+            problems.append(
+                Hl7Problem(
+                    severity="error",
+                    location=f"segment {number}",
+                    message=f"Segment {number} does not start with a segment id such as PID (found {segment[:12]!r}).",
+                )
+            )
+        elif len(segment) > 3 and segment[3] != separator:
+            problems.append(
+                Hl7Problem(
+                    severity="error",
+                    location=segment[:3],
+                    message=f"Segment {number} ({segment[:3]}) uses {segment[3]!r} after its name; "
+                    f"MSH declares {separator!r} as the field separator.",
+                )
+            )
+    return problems
 
 
 def explain(raw: str) -> dict[str, Any]:
-    """Every segment and populated field with its standard name and value, plus summary and problems."""
+    """Every segment and populated field (each repetition) with its standard name, its raw value as
+    sent and, when escapes change it, the text it stands for; plus summary and problems."""
     inspection = inspect(raw)
     segments: list[SegmentExplanation] = []
     if not inspection.errors:
-        message = _parse(inspection.normalized, strict=False)
-        for segment in message.children:
+        text = inspection.normalized
+        version = inspection.summary.version or ""
+        separator, repetition = text[3], text[5]
+        unescape = _unescaper(text)
+        for segment in text.split("\r"):
+            name = segment[:3]
             explained = SegmentExplanation(
-                name=segment.name,
-                description=SEGMENT_NAMES.get(
-                    segment.name, "Custom segment" if segment.name.startswith("Z") else segment.name
-                ),
+                name=name, description=SEGMENT_NAMES.get(name, "Custom segment" if name.startswith("Z") else name)
             )
-            for field in segment.children:
-                value = field.value if isinstance(field.value, str) else field.to_er7()
-                if not value:
-                    continue
-                position = field.name.replace("_", "-")
-                long_name = (field.long_name or position).replace("_", " ").title()
-                explained.fields.append(FieldExplanation(position=position, name=long_name, value=value))
+            values = segment.split(separator)
+            # MSH-1 is the separator itself, so MSH's n-th value is MSH-(n+1).
+            offset = 1 if name == "MSH" else 0
+            if name == "MSH":
+                explained.fields.append(FieldExplanation(position="MSH-1", name="Field Separator", value=separator))
+            for index, value in enumerate(values[1:], start=1):
+                position = index + offset
+                encoding = (name, position) == ("MSH", 2)  # the delimiters themselves: no repetitions, no escapes
+                repetitions = [value] if encoding else value.split(repetition)
+                label = field_name(version, name, position)
+                for item in (r for r in repetitions if r):
+                    readable = unescape(item) if unescape and not encoding else item
+                    explained.fields.append(
+                        FieldExplanation(
+                            position=f"{name}-{position}",
+                            name=label,
+                            value=item,
+                            text=readable if readable != item else None,
+                        )
+                    )
             segments.append(explained)
     return {
         "summary": inspection.summary.model_dump(exclude_none=True),
-        "segments": [s.model_dump() for s in segments],
+        "segments": [s.model_dump(exclude_none=True) for s in segments],
         "problems": [p.model_dump() for p in inspection.problems],
         "valid": not inspection.errors,
     }
+
+
+@lru_cache(maxsize=4096)
+def field_name(version: str, segment: str, position: int) -> str:
+    """The standard's name for SEG-n in `version` (hl7apy's tables), e.g. PID-5 → Patient Name."""
+    try:
+        long_name = Hl7Field(f"{segment}_{position}", version=LIBRARY_VERSIONS.get(version, version)).long_name
+    except (HL7apyException, ValueError, TypeError, KeyError):
+        long_name = None
+    if long_name:
+        return str(long_name).replace("_", " ").title()
+    return "Site-specific field" if segment.startswith("Z") else "Not defined in this version"
+
+
+def _unescaper(text: str) -> Callable[[str], str] | None:
+    """python-hl7's unescape with the message's own delimiters (\\F\\ → |, \\.br\\ → line break...)."""
+    try:
+        parsed = hl7.parse(text)
+    except Exception:  # python-hl7 is only the second opinion here; without it values stay raw
+        return None
+
+    def unescape(value: str) -> str:
+        try:
+            return str(parsed.unescape(value)).replace("\r", "\n")
+        except Exception:
+            return value
+
+    return unescape
 
 
 async def inspect_async(raw: str) -> Inspection:

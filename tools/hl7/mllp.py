@@ -88,6 +88,11 @@ class MllpClient:
                 asyncio.open_connection(self.host, self.port, ssl=self.tls), self.timeout_s
             )
         except TimeoutError:
+            if self.tls is not None:  # TCP may have connected; a plain-MLLP port never answers the TLS hello
+                raise ConnectorTimeout(
+                    f"Connecting with TLS to {self.host}:{self.port} timed out after {self.timeout_s:g} s.",
+                    remediation="Check that the endpoint speaks TLS on this port (or turn TLS off), and any firewall.",
+                ) from None
             raise ConnectorTimeout(
                 f"Connecting to {self.host}:{self.port} timed out after {self.timeout_s:g} s.",
                 remediation="Check the host, port and any firewall in between.",
@@ -118,7 +123,7 @@ class MllpClient:
                     await self._connect()
                 try:
                     return await self._exchange(message)
-                except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError) as exc:
                     await self.close()
                     if attempt == 2:
                         raise ConnectorUnreachable(f"The connection to {self.host}:{self.port} broke: {exc}.") from exc
@@ -185,13 +190,14 @@ class MllpListener:
         host: str = "127.0.0.1",
         port: int = 0,
         max_frame: int = DEFAULT_MAX_FRAME,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.handler, self.host, self.port, self.max_frame = handler, host, port, max_frame
+        self.handler, self.host, self.port, self.max_frame, self.tls = handler, host, port, max_frame, tls
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, ssl=self.tls)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self.port
 
@@ -213,7 +219,7 @@ class MllpListener:
                 for body in frames.feed(data):
                     writer.write(frame(await self._answer(body, peer)))
                 await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             self._connections.discard(writer)
