@@ -1,0 +1,162 @@
+"""What each source announces: event names, payload shapes and audiences (one helper per source).
+
+Payloads carry identifiers and status, never credentials, message bodies of HL7 traffic or patient ids.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
+
+from .events import Audience, publish
+
+if TYPE_CHECKING:
+    from backend.context import AppContext
+    from backend.models.hl7 import Hl7Delivery, Hl7Message
+    from backend.models.integration import Integration
+    from backend.models.user import User
+
+
+# ---------------------------------------------------------------- integrations
+
+
+def integration_audience(integration: Integration) -> Audience:
+    """Shared integrations are seen by every user; private ones by their owner only."""
+    if integration.visibility == "shared":
+        return Audience(everyone=True)
+    return Audience.owner(integration.owner_id)
+
+
+def integration_data(integration: Integration) -> dict[str, Any]:
+    return {
+        "id": str(integration.id),
+        "name": integration.name,
+        "integration_type": integration.integration_type,
+        "visibility": integration.visibility,
+        "owner_id": str(integration.owner_id) if integration.owner_id else None,
+        "status": integration.status,
+        "is_active": integration.is_active,
+    }
+
+
+async def integration_changed(
+    app: AppContext,
+    session: AsyncSession,
+    action: str,
+    integration: Integration,
+    *,
+    previous_status: str | None = None,
+    result: dict[str, Any] | None = None,
+) -> None:
+    """`integration.<action>` (created|updated|deleted|tested), plus `integration.status_changed`
+    when `previous_status` differs from the current status."""
+    audience = integration_audience(integration)
+    data = integration_data(integration)
+    if result is not None:
+        data["result"] = result
+    await publish(app, f"integration.{action}", data, audience, session)
+    if previous_status is not None and previous_status != integration.status:
+        await publish(
+            app,
+            "integration.status_changed",
+            {**integration_data(integration), "previous_status": previous_status},
+            audience,
+            session,
+        )
+
+
+# ---------------------------------------------------------------- chat
+
+
+async def chat_turn_finished(
+    app: AppContext,
+    session: AsyncSession,
+    user: User,
+    session_id: str,
+    final: dict[str, Any] | None,
+    approvals: list[dict[str, Any]],
+) -> None:
+    """`chat.message.completed` for a stored answer, `approval.required` for each pending approval."""
+    audience = Audience.owner(user.id)
+    if final is not None:
+        meta = final.get("metadata") or {}
+        await publish(
+            app,
+            "chat.message.completed",
+            {
+                "session_id": session_id,
+                "message_id": meta.get("message_id"),
+                "run_id": final.get("run_id"),
+                "content": final.get("content", ""),
+                "finish_reason": meta.get("finish_reason"),
+                "tokens_used": meta.get("tokens_used"),
+            },
+            audience,
+            session,
+        )
+    for frame in approvals:
+        meta = frame.get("metadata") or {}
+        await publish(
+            app,
+            "approval.required",
+            {
+                "session_id": session_id,
+                "run_id": frame.get("run_id"),
+                "tool_call_id": meta.get("tool_call_id"),
+                "tool_name": meta.get("tool_name"),
+                "args": meta.get("args", {}),
+                "description": meta.get("description") or frame.get("content"),
+                "allowed_decisions": meta.get("allowed_decisions"),
+            },
+            audience,
+            session,
+        )
+
+
+# ---------------------------------------------------------------- HL7
+
+
+def hl7_message_data(message: Hl7Message) -> dict[str, Any]:
+    return {
+        "message_id": str(message.id),
+        "direction": message.direction,
+        "message_type": message.message_type,
+        "trigger_event": message.trigger_event,
+        "control_id": message.control_id,
+        "status": message.status,
+        "source": message.source,
+    }
+
+
+async def hl7_received(app: AppContext, session: AsyncSession, message: Hl7Message) -> None:
+    """`hl7.message.received`: inbound traffic is visible to every user (as in `GET /messages`)."""
+    await publish(
+        app,
+        "hl7.message.received",
+        {**hl7_message_data(message), "ack_code": message.ack_code},
+        Audience(everyone=True),
+        session,
+    )
+
+
+def hl7_outbox_listener(app: AppContext) -> Any:
+    """The HL7 outbox's `on_event` callback: `hl7.message.delivered|failed` per destination,
+    in the outbox's own transaction; seen by the submitter and admins."""
+
+    async def on_event(event: str, message: Hl7Message, delivery: Hl7Delivery) -> None:
+        data = {
+            **hl7_message_data(message),
+            "destination": {
+                "system": delivery.system,
+                "integration_id": str(delivery.integration_id) if delivery.integration_id else None,
+                "status": delivery.status,
+                "attempts": delivery.attempts,
+                "ack_code": delivery.ack_code,
+                "error": delivery.error,
+            },
+        }
+        audience = Audience.owner(message.owner_id, admins=True)
+        await publish(app, event, data, audience, async_object_session(message))
+
+    return on_event

@@ -1,0 +1,250 @@
+"""The webhook outbox worker: claim due deliveries, send them signed, log the outcome, retry with back-off.
+
+Like the HL7 outbox: deliveries are rows, so nothing is lost across a restart; on PostgreSQL claims use
+`FOR UPDATE SKIP LOCKED` plus a conditional lease, so several processes share the work without sending
+one delivery twice; on SQLite an in-process lock serialises claims. A webhook that fails
+`DISABLE_AFTER_FAILURES` attempts in a row is switched off (its owner re-enables it with PATCH).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.context import AppContext
+from backend.models.webhook import Webhook, WebhookDelivery
+from backend.security.crypto import CredentialsUnreadable
+
+from .webhook_sender import SendOutcome, send_webhook
+
+log = logging.getLogger("switchboard.platform.webhooks")
+
+DISABLE_AFTER_FAILURES = 10
+DUE_STATUSES = ("pending", "retrying")
+LOG_RETENTION = timedelta(days=30)  # finished deliveries older than this are pruned
+PRUNE_EVERY_S = 3600.0
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    poll_interval_s: float = 1.0
+    batch_size: int = 20
+    lease_s: float = 60.0
+    max_attempts: int = 8
+    backoff_base_s: float = 10.0
+    backoff_max_s: float = 3600.0
+    timeout_s: float = 10.0
+
+
+def backoff(attempt: int, settings: WorkerSettings) -> float:
+    """Exponential back-off: base · 2^(attempt-1), capped."""
+    return float(min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(0, attempt - 1)))
+
+
+def webhook_secret(app: AppContext, webhook: Webhook) -> str:
+    return str(app.cipher.decrypt(webhook.secret_encrypted)["secret"])
+
+
+class WebhookWorker:
+    """One per process. `wake()` after enqueueing so delivery does not wait for the next poll."""
+
+    def __init__(self, app: AppContext, settings: WorkerSettings) -> None:
+        self.app = app
+        self.settings = settings
+        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.client = httpx.AsyncClient(timeout=settings.timeout_s, follow_redirects=False, trust_env=False)
+        self._wake = asyncio.Event()
+        self._claim_lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="webhook-outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._inflight:
+            await asyncio.wait(self._inflight, timeout=10)
+        await self.client.aclose()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def prune(self) -> int:
+        """Delete finished deliveries past the retention period (the log would otherwise grow forever)."""
+        async with self.app.db.session() as session:
+            result = await session.execute(
+                delete(WebhookDelivery).where(
+                    WebhookDelivery.status.in_(("delivered", "failed")),
+                    WebhookDelivery.created_at < datetime.now(UTC) - LOG_RETENTION,
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _run(self) -> None:
+        next_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_EVERY_S
+                try:
+                    await self.prune()
+                except Exception:
+                    log.warning("pruning the webhook delivery log failed", exc_info=True)
+            try:
+                claimed = await self.claim()
+            except Exception:
+                log.exception("claiming webhook deliveries failed; retrying")
+                claimed = []
+            for delivery_id in claimed:
+                task = asyncio.create_task(self._deliver_one(delivery_id))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if len(claimed) < self.settings.batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+
+    async def claim(self) -> list[uuid.UUID]:
+        """Lease due deliveries to this worker and return their ids."""
+        now = datetime.now(UTC)
+        lease = now + timedelta(seconds=self.settings.lease_s)
+        free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
+        due = (
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status.in_(DUE_STATUSES), WebhookDelivery.next_attempt_at <= now, free)
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(self.settings.batch_size)
+        )
+        async with self._claim_lock, self.app.db.session() as session:
+            if not self.app.settings.is_sqlite:
+                due = due.with_for_update(skip_locked=True)
+            ids = list(await session.scalars(due))
+            if not ids:
+                return []
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids), free)
+                .values(locked_by=self.worker_id, locked_until=lease)
+            )
+            return list(
+                await session.scalars(
+                    select(WebhookDelivery.id).where(
+                        WebhookDelivery.id.in_(ids),
+                        WebhookDelivery.locked_by == self.worker_id,
+                        WebhookDelivery.locked_until == lease,
+                    )
+                )
+            )
+
+    async def _deliver_one(self, delivery_id: uuid.UUID) -> None:
+        try:
+            await self.deliver(delivery_id)
+        except Exception:
+            log.exception("webhook delivery %s crashed; it will be retried after its lease", delivery_id)
+
+    async def deliver(self, delivery_id: uuid.UUID) -> None:
+        async with self.app.db.session() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.locked_by != self.worker_id or delivery.status not in DUE_STATUSES:
+                return
+            webhook = await session.get(Webhook, delivery.webhook_id)
+            if webhook is None:
+                return
+            if not webhook.is_active:
+                self._close(delivery, "failed", "The webhook is disabled.")
+                return
+            try:
+                secret = webhook_secret(self.app, webhook)
+            except CredentialsUnreadable:
+                self._close(delivery, "failed", "The signing secret cannot be decrypted with the configured keys.")
+                return
+            url, event, payload = webhook.url, delivery.event, delivery.payload
+        outcome = await send_webhook(
+            self.client,
+            self.app.outbound,
+            url=url,
+            secret=secret,
+            delivery_id=delivery_id,
+            event=event,
+            payload=payload,
+        )
+        async with self.app.db.session() as session:
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            webhook = await session.get(Webhook, delivery.webhook_id) if delivery else None
+            if delivery is None or webhook is None:
+                return
+            await self.record(session, webhook, delivery, outcome, retry=True)
+
+    def _close(self, delivery: WebhookDelivery, status: str, error: str | None) -> None:
+        now = datetime.now(UTC)
+        delivery.status = status
+        delivery.error = error
+        delivery.locked_by = None
+        delivery.locked_until = None
+        delivery.updated_at = now
+        if status == "delivered":
+            delivery.delivered_at = now
+
+    async def record(
+        self,
+        session: AsyncSession,
+        webhook: Webhook,
+        delivery: WebhookDelivery,
+        outcome: SendOutcome,
+        *,
+        retry: bool,
+    ) -> None:
+        """Log the attempt on the delivery; count consecutive failures on the webhook (atomically)."""
+        now = datetime.now(UTC)
+        delivery.attempts += 1
+        delivery.response_code = outcome.response_code
+        delivery.duration_ms = outcome.duration_ms
+        webhook.last_delivery_at = now
+        if outcome.ok:
+            self._close(delivery, "delivered", None)
+            if retry:
+                webhook.consecutive_failures = 0
+            return
+        if not retry:  # a test send is logged but does not count against the webhook
+            self._close(delivery, "failed", outcome.error)
+            return
+        metrics = self.app.extras.get("metrics")
+        if metrics is not None:
+            metrics.webhook_failures.inc()
+        # An SQL increment, not read-modify-write: several processes may fail the same webhook at once.
+        failures = await session.scalar(
+            update(Webhook)
+            .where(Webhook.id == webhook.id)
+            .values(consecutive_failures=Webhook.consecutive_failures + 1)
+            .returning(Webhook.consecutive_failures)
+        )
+        await session.refresh(webhook)
+        if failures is not None and failures >= DISABLE_AFTER_FAILURES and webhook.is_active:
+            webhook.is_active = False
+            webhook.disabled_reason = (
+                f"Disabled after {failures} consecutive failed deliveries; last error: "
+                + (outcome.error or "unknown")[:300]
+            )
+            log.warning("webhook %s disabled after %d consecutive failures", webhook.id, failures)
+        if delivery.attempts >= self.settings.max_attempts or not webhook.is_active:
+            self._close(delivery, "failed", outcome.error)
+            return
+        delivery.status = "retrying"
+        delivery.error = outcome.error
+        delivery.next_attempt_at = now + timedelta(seconds=backoff(delivery.attempts, self.settings))
+        delivery.locked_by = None
+        delivery.locked_until = None
+        delivery.updated_at = now
