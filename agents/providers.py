@@ -16,11 +16,19 @@ class ModelConfigError(ValueError):
 
 
 def load_chat_model(
-    spec: str, *, api_key: str | None = None, base_url: str | None = None, offline_token_delay_s: float = 0.0
+    spec: str,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    offline_token_delay_s: float = 0.0,
+    timeout_s: float | None = None,
+    max_retries: int | None = None,
 ) -> BaseChatModel:
     """`"offline"` → OfflineChatModel; `"openai:gpt-4.1-mini"` (or any LangChain provider) otherwise.
 
     `base_url` points the OpenAI provider at any OpenAI-compatible server (Ollama, vLLM, LM Studio).
+    `timeout_s` bounds each read from the provider, so a server that stalls mid-stream fails the turn
+    instead of holding it forever; `max_retries` applies before the first byte only (never mid-answer).
     """
     if spec.strip().lower() == "offline":
         return OfflineChatModel(token_delay_s=offline_token_delay_s)
@@ -28,6 +36,10 @@ def load_chat_model(
     if not model:
         raise ModelConfigError(f"LLM_MODEL must look like 'provider:model' or 'offline', got {spec!r}")
     kwargs: dict[str, Any] = {"streaming": True}
+    if timeout_s is not None:
+        kwargs["timeout"] = timeout_s
+    if max_retries is not None:
+        kwargs["max_retries"] = max_retries
     if provider == "openai":
         kwargs["stream_usage"] = True
         if api_key:

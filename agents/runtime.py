@@ -127,9 +127,12 @@ class AgentRunner:
             unanswered = await self._unanswered_calls(graph, config)
             payload = {"messages": [*unanswered, HumanMessage(message or "")]}
         yield AgentEvent("agent_event", "", {"event_type": "thinking", "details": {}})
+        # durability="exit": one checkpoint when the run ends (answered, paused for approval, failed or
+        # cancelled) instead of one per step. A turn is the unit the backend persists too, and a turn
+        # lost to a crash is not resumed step by step; it saves ~30% of the agent's CPU per turn.
         stream = cast(
             "AsyncGenerator[tuple[str, Any], None]",
-            graph.astream(payload, config, context=context, stream_mode=self._stream_modes),
+            graph.astream(payload, config, context=context, stream_mode=self._stream_modes, durability="exit"),
         )
         try:
             async with contextlib.aclosing(stream):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -11,13 +13,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel
 
 from agents.offline.skill import Call, Reply, Skill, Step, ToolInfo, Turn, outcomes_from
 from tools.tooling import tool_policy
 
 log = logging.getLogger("switchboard.offline")
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_parameters(tool_class: type[BaseTool], name: str, description: str, schema: type[BaseModel]) -> Any:
+    """The JSON schema of a tool's arguments, computed once per argument model.
+
+    Deriving it costs milliseconds of pydantic schema generation per tool, and tools are rebuilt for
+    every turn, while their argument models are classes that live as long as the process."""
+    tool = tool_class(name=name, description=description, args_schema=schema, func=_never_called)
+    return convert_to_openai_tool(tool)["function"].get("parameters", {})
+
+
+def _never_called(**_: Any) -> None:
+    raise RuntimeError("schema-only tool")
+
+
+def _parameters(tool: BaseTool) -> dict[str, Any]:
+    schema = tool.args_schema
+    if isinstance(tool, StructuredTool) and isinstance(schema, type) and issubclass(schema, BaseModel):
+        return copy.deepcopy(_schema_parameters(StructuredTool, tool.name, tool.description, schema))
+    parameters: dict[str, Any] = convert_to_openai_tool(tool)["function"].get("parameters", {})
+    return parameters
 
 
 def tool_infos(tools: Sequence[BaseTool | dict[str, Any]]) -> tuple[ToolInfo, ...]:
@@ -26,7 +51,7 @@ def tool_infos(tools: Sequence[BaseTool | dict[str, Any]]) -> tuple[ToolInfo, ..
         if not isinstance(tool, BaseTool):
             continue
         policy = tool_policy(tool)
-        parameters = convert_to_openai_tool(tool)["function"].get("parameters", {})
+        parameters = _parameters(tool)
         infos.append(
             ToolInfo(
                 name=tool.name,

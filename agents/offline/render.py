@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -27,3 +28,16 @@ def bullets(lines: Iterable[str]) -> str:
 def fields(pairs: Iterable[tuple[str, Any]]) -> str:
     """`- **Label:** value` lines, skipping empty values."""
     return "\n".join(f"- **{label}:** {value}" for label, value in pairs if value not in (None, "", []))
+
+
+def failure(content: str, doing: str, system: str) -> str:
+    """What to tell the user when a tool call was refused or failed — never the text meant for the model.
+
+    `doing` completes "I did not …" ("send the message"); `system` names where nothing changed.
+    """
+    if "rejected_by_user" in content:
+        return f"OK — I did not {doing}: you rejected it. Nothing changed in {system}."
+    if "denied_by_policy" in content:
+        return f"I could not {doing}: an administrator's policy does not allow it. Ask an admin if you need it."
+    message = re.sub(r"^Error \[[\w.]+\]:\s*", "", content).strip()
+    return f"I could not {doing}. {system} said: {message}"

@@ -36,6 +36,8 @@ async def start_chat(app: AppContext, stack: AsyncExitStack) -> TurnManager:
         api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None,
         base_url=settings.openai_base_url,
         offline_token_delay_s=settings.offline_token_delay_ms / 1000,
+        timeout_s=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
     )
     runner = AgentRunner(model, checkpointer)
     hub = StreamHub()
@@ -48,6 +50,12 @@ async def start_chat(app: AppContext, stack: AsyncExitStack) -> TurnManager:
         )
 
     turns = TurnManager(app, hub, runner, inputs)
+    redis = app.extras.get("redis")
+    if settings.redis_url and redis is not None:  # replicas: relay frames, cancel and run markers
+        from .relay import open_relay
+
+        turns.relay = await open_relay(settings.redis_url, redis, hub, settings.redis_prefix)
+        stack.push_async_callback(turns.relay.stop)  # after the drain below (LIFO): last frames go out
     app.extras.update(hub=hub, turns=turns, agent_runner=runner)
     stack.push_async_callback(turns.shutdown)
     return turns

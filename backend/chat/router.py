@@ -195,6 +195,7 @@ async def list_events(
     user: CurrentUser,
     session: SessionDep,
     hub: HubDep,
+    turns: TurnsDep,
     ctx: ContextDep,
     after_seq: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
@@ -202,6 +203,8 @@ async def list_events(
     await service.get_owned(session, user.id, session_id)
     stream = hub.stream(str(session_id))
     buffered = list(stream.run.frames) if stream and stream.run else []
+    if not buffered and turns.relay is not None:  # a turn running on another replica
+        buffered = await turns.relay.buffered(str(session_id))
     frames = await missed_frames(ctx, session_id, after_seq, buffered)
     return JSONResponse([f.data for f in frames])
 

@@ -56,9 +56,12 @@ async def add_message(
     usage: dict[str, int] | None = None,
     message_id: uuid.UUID | None = None,
 ) -> ChatMessage:
-    position = await session.scalar(
-        select(func.coalesce(func.max(ChatMessage.position), 0)).where(ChatMessage.session_id == chat.id)
-    )
+    # Every add_message ends with a flush, so no message is pending here; not autoflushing lets the
+    # session row's pending changes go out in the one UPDATE below instead of two.
+    with session.no_autoflush:
+        position = await session.scalar(
+            select(func.coalesce(func.max(ChatMessage.position), 0)).where(ChatMessage.session_id == chat.id)
+        )
     usage = usage or {}
     message = ChatMessage(
         id=message_id or uuid.uuid4(),
@@ -80,6 +83,14 @@ async def add_message(
     chat.updated_at = now
     await session.flush()
     return message
+
+
+async def first_unanswered(session: AsyncSession, chat: ChatSession) -> bool:
+    """A session created with its first message (POST /chat/sessions) that nobody has answered yet."""
+    if chat.status != "active":
+        return False
+    roles = await session.scalars(select(ChatMessage.role).where(ChatMessage.session_id == chat.id).limit(2))
+    return list(roles) == ["user"]
 
 
 async def active_messages(session: AsyncSession, chat_id: uuid.UUID) -> list[ChatMessage]:

@@ -15,19 +15,23 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from backend.audit.service import record_audit
 from backend.context import AppContext
 from backend.errors import AppError, NotFound
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.user import User
+from backend.platform.sources import chat_turn_finished
 
 from . import service
 from .agent_port import AgentPort, Decision, TurnInputs
 from .hub import Frame, RunningTurn, StreamHub
+
+if TYPE_CHECKING:
+    from .relay import ChatRelay
 
 log = logging.getLogger("switchboard.chat")
 
@@ -57,6 +61,9 @@ class _Prepared:
     message: str | None
     decisions: list[Decision] | None
     assistant_message_id: uuid.UUID
+    # Tool calls started before this stretch of the turn (the one paused for approval): name and args,
+    # so the stored assistant message records what ran even though its `tool_call` frame came earlier.
+    earlier_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 InputsFactory = Callable[[User, uuid.UUID], Awaitable[TurnInputs]]
@@ -71,6 +78,8 @@ class TurnManager:
         self.agent = agent
         self.inputs = inputs
         self.on_turn_finished: Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]] | None = None
+        # Across replicas (REDIS_URL): "a turn runs elsewhere", remote cancel, the frames relayed.
+        self.relay: ChatRelay | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -83,25 +92,39 @@ class TurnManager:
                 await current.done.wait()  # the answer is out; its rows are being written
             if self.hub.running(key) is not None:
                 raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
-            async with self.app.db.session() as session:
-                chat = await service.get_owned(session, user.id, session_id)
-                if chat.status == "running":  # a previous process died during a turn
-                    chat.next_seq += SEQ_GAP_AFTER_CRASH
-                    chat.status = "active"
-                stream = self.hub.ensure(key, chat.next_seq)
-                stream.next_seq = max(stream.next_seq, chat.next_seq)
-                with session.no_autoflush:  # no write before the checkpointer's rewind (SQLite lock)
-                    prepared = await self._prepare(session, chat, request)
-                chat.status = "running"
-                chat.next_seq = stream.next_seq
-            run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id))
-            stream.run = run
-            run.task = asyncio.create_task(self._execute(user, session_id, prepared, run), name=f"turn-{key}")
-            return run
+            if self.relay is not None and not await self.relay.claim(key, str(user.id)):
+                raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
+            try:
+                return await self._launch(user, session_id, request)
+            except BaseException:
+                if self.relay is not None:  # the turn did not start: free the session at once
+                    await self.relay.finish(key, [])
+                raise
+
+    async def _launch(self, user: User, session_id: uuid.UUID, request: TurnRequest) -> RunningTurn:
+        """Store the turn's input and start its task (the session is already claimed)."""
+        key = str(session_id)
+        async with self.app.db.session() as session:
+            chat = await service.get_owned(session, user.id, session_id)
+            if chat.status == "running":  # a previous process died during a turn
+                chat.next_seq += SEQ_GAP_AFTER_CRASH
+                chat.status = "active"
+            stream = self.hub.ensure(key, chat.next_seq)
+            stream.next_seq = max(stream.next_seq, chat.next_seq)
+            with session.no_autoflush:  # no write before the checkpointer's rewind (SQLite lock)
+                prepared = await self._prepare(session, chat, request)
+            chat.status = "running"
+            chat.next_seq = stream.next_seq
+        run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id))
+        stream.run = run
+        run.task = asyncio.create_task(self._execute(user, session_id, prepared, run), name=f"turn-{key}")
+        return run
 
     async def cancel(self, user: User, session_id: uuid.UUID) -> bool:
         """Stop the running turn of a session the user owns; True when there was one."""
         run = self.hub.running(str(session_id))
+        if run is None and self.relay is not None:  # it may be running on another replica
+            return await self.relay.cancel(str(session_id), str(user.id))
         if run is None or run.closing or run.owner_id != str(user.id) or run.task is None:
             return False
         run.task.cancel()
@@ -134,17 +157,17 @@ class TurnManager:
     async def _prepare(self, session: Any, chat: ChatSession, request: TurnRequest) -> _Prepared:
         run_id = uuid.uuid4().hex
         assistant_id = uuid.uuid4()
-        active = await service.active_messages(session, chat.id)
-        users = [m for m in active if m.role == "user"]
-        if request.kind == "message":
+        if request.kind == "message":  # needs none of the history: a long chat costs no more per turn
             assert request.message is not None
             await service.add_message(
                 session, chat, role="user", content=request.message, metadata=request.metadata, run_id=run_id
             )
             return _Prepared(run_id, request.message, None, assistant_id)
+        active = await service.active_messages(session, chat.id)
+        users = [m for m in active if m.role == "user"]
         if request.kind == "first":
-            if not users:
-                raise NotFound("The session has no message to answer", code="nothing_to_answer")
+            if [m.role for m in active] != ["user"]:  # none, or answered meanwhile by another connection
+                raise NotFound("The session has no unanswered first message", code="nothing_to_answer")
             return _Prepared(run_id, users[-1].content, None, assistant_id)
         if request.kind == "regenerate":
             if not users:
@@ -187,7 +210,11 @@ class TurnManager:
         pending_ids = {str(paused.frame.get("metadata", {}).get("tool_call_id"))}
         if request.decision.tool_call_id not in pending_ids:
             raise AppError("Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422)
-        return _Prepared(paused.run_id, None, [request.decision], assistant_id)
+        asked = paused.frame.get("metadata", {})
+        decision = request.decision
+        args = decision.args if decision.decision == "edit" and decision.args is not None else asked.get("args", {})
+        earlier = {decision.tool_call_id: {"name": asked.get("tool_name"), "args": args}}
+        return _Prepared(paused.run_id, None, [decision], assistant_id, earlier)
 
     # ------------------------------------------------------------------ execution
 
@@ -202,6 +229,7 @@ class TurnManager:
         decisions: list[dict[str, Any]] = []
         token_index = 0
         publish = self.hub.publish
+        publish_token = self.hub.publish_token
         held: list[Frame] = []  # frames delivered only after the turn's state is stored
 
         def close_turn(reason: str) -> Frame:
@@ -224,13 +252,7 @@ class TurnManager:
                     kind = event.type
                     if kind == "token":
                         tokens.append(event.content)
-                        publish(
-                            key,
-                            run_id,
-                            "token",
-                            event.content,
-                            {"token_index": token_index, "message_id": message_id},
-                        )
+                        publish_token(key, run_id, event.content, token_index, message_id)
                         token_index += 1
                         continue
                     metadata = dict(event.metadata)
@@ -248,9 +270,11 @@ class TurnManager:
                             "status": "started",
                         }
                     elif kind == "tool_result":
+                        call_id = str(metadata.get("tool_call_id"))
+                        started = prepared.earlier_calls.get(call_id, {})
                         call = tool_calls.setdefault(
-                            str(metadata.get("tool_call_id")),
-                            {"id": metadata.get("tool_call_id"), "name": metadata.get("tool_name")},
+                            call_id,
+                            {"id": call_id, "name": metadata.get("tool_name"), "args": started.get("args", {})},
                         )
                         call.update(status=metadata.get("status"), result=metadata.get("result"))
                     elif kind == "approval_required":
@@ -292,12 +316,27 @@ class TurnManager:
         except Exception:
             log.exception("persisting turn %s of session %s failed", run_id, key)
         finally:
-            for frame in [*held, *([final] if final is not None else [])]:
+            closing = [*held, *([final] if final is not None else [])]
+            if self.relay is not None:  # other replicas get the answer, and the session is free, first
+                await self.relay.finish(key, closing)
+            for frame in closing:
                 self.hub.deliver(key, frame)
             stream = self.hub.stream(key)
             if stream is not None and stream.run is run:
                 stream.run = None
+            self._count(final, tool_calls.values(), token_index)
             run.done.set()
+
+    def _count(self, final: Frame | None, tool_calls: Any, tokens: int) -> None:
+        """Prometheus counters for one finished (or paused) stretch of a turn."""
+        metrics = self.app.extras.get("metrics")
+        if metrics is None:
+            return
+        outcomes = [str(call.get("status")) for call in tool_calls if call.get("status") in ("completed", "failed")]
+        if final is None:  # paused for approval: the turn goes on later, its tools ran now
+            metrics.record_turn(None, tokens, outcomes)
+            return
+        metrics.record_turn(str(final.data["metadata"].get("finish_reason", "stop")), tokens, outcomes)
 
     async def _persist(
         self,
@@ -317,18 +356,16 @@ class TurnManager:
             chat = await session.get(ChatSession, session_id)
             if chat is None:  # deleted while the turn ran
                 return
+            # Set before the first flush below, so the session row is updated once, not per statement.
+            chat.status = "awaiting_approval" if paused else "active"
+            chat.next_seq = stream.next_seq if stream is not None else chat.next_seq
+            chat.last_activity_at = datetime.now(UTC)
             frames = [*run.frames, *held, *([final] if final is not None else [])]
-            events = [f for f in frames if f.type != "token"]
-            for frame in events:
-                session.add(
-                    ChatEvent(
-                        session_id=session_id,
-                        seq=frame.seq,
-                        run_id=frame.data["run_id"],
-                        type=frame.type,
-                        frame=frame.data,
-                    )
-                )
+            events = [
+                {"session_id": session_id, "seq": f.seq, "run_id": f.data["run_id"], "type": f.type, "frame": f.data}
+                for f in frames
+                if f.type != "token"
+            ]
             for call in tool_calls:
                 if call.get("status") in ("completed", "failed"):
                     await service.add_message(
@@ -360,6 +397,8 @@ class TurnManager:
                     message_id=prepared.assistant_message_id,
                     metadata={"usage": usage} if usage else {},
                 )
+            if events:  # one executemany, no RETURNING per row; after the flushes above (no re-UPDATE)
+                await session.execute(insert(ChatEvent), events)
             for decision in decisions:
                 await record_audit(
                     session,
@@ -370,9 +409,9 @@ class TurnManager:
                     outcome="success" if decision.get("decision") in ("approve", "edit", "allow") else "failure",
                     details={k: v for k, v in decision.items() if k != "args"},
                 )
-            chat.status = "awaiting_approval" if paused else "active"
-            chat.next_seq = stream.next_seq if stream is not None else chat.next_seq
-            chat.last_activity_at = datetime.now(UTC)
+            # chat.message.completed / approval.required, committed with the turn's rows.
+            approvals = [f.data for f in held if f.type == "approval_required"]
+            await chat_turn_finished(self.app, session, user, key, final.data if final is not None else None, approvals)
         if final is not None and self.on_turn_finished is not None:
             with contextlib.suppress(Exception):
                 await self.on_turn_finished(session_id, final.data)

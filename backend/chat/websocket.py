@@ -22,7 +22,10 @@ from backend.deps import user_from_token
 from backend.errors import AppError
 from backend.models.chat import ChatSession
 from backend.models.user import User
+from backend.platform.rate_limits import RateLimiter
+from backend.platform.socket_auth import socket_key_auth
 
+from . import service
 from .agent_port import Decision
 from .hub import Frame, StreamHub, Subscription
 from .replay import missed_frames
@@ -40,6 +43,7 @@ log = logging.getLogger("switchboard.chat.ws")
 router = APIRouter()
 
 MAX_FRAME_BYTES = 64 * 1024
+WRITER_BATCH = 64  # frames sent per hold of the send lock (a replay waits at most this long)
 AUTH_TIMEOUT_S = 10
 CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
 
@@ -55,19 +59,24 @@ def _bearer(websocket: WebSocket) -> str | None:
     return websocket.query_params.get("token") or None
 
 
-async def _authenticate(websocket: WebSocket, app: AppContext) -> User | None:
+async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | None, int]:
+    """The user, or None and the close code (4403 for an API key without the `chat` scope)."""
+    api_key = websocket.headers.get("x-api-key")
+    if api_key:  # an API key authenticates as its owner when it holds the `chat` scope
+        result = await socket_key_auth(app, api_key, "chat")
+        return result.user, result.close_code
     token = _bearer(websocket)
     if token is None:
         try:
             raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
             token = AuthFrame.model_validate_json(raw).token
         except (TimeoutError, ValidationError, ValueError):
-            return None
+            return None, CLOSE_UNAUTHENTICATED
     try:
         async with app.db.session() as session:
-            return await user_from_token(session, app, token)
+            return await user_from_token(session, app, token), 0
     except AppError:
-        return None
+        return None, CLOSE_UNAUTHENTICATED
 
 
 class ChatConnection:
@@ -101,26 +110,57 @@ class ChatConnection:
         if buffered is None:
             stream = self.hub.stream(self.key)
             buffered = list(stream.run.frames) if stream and stream.run else []
+            if not buffered and self.turns.relay is not None:  # a turn running on another replica
+                buffered = await self.turns.relay.buffered(self.key)
         for frame in await missed_frames(self.app, self.session_id, after_seq, buffered):
             self.replayed_seq = max(self.replayed_seq, frame.seq)
             await self.send(frame)
 
     async def writer(self) -> None:
         assert self.subscription is not None
+        queue = self.subscription.queue
         while True:
-            frame = await self.subscription.queue.get()
-            if frame is None:  # fell too far behind: let the client reconnect and resume
-                await self.ws.close(code=1013, reason="slow consumer; reconnect with after_seq")
-                return
-            if frame.seq <= self.replayed_seq and frame.type not in _CONNECTION_ONLY:
-                continue
-            await self.send(frame)
+            # What is already queued goes out under one lock: a burst of tokens costs one wake-up.
+            frames = [await queue.get()]
+            while len(frames) < WRITER_BATCH and not queue.empty():
+                frames.append(queue.get_nowait())
+            async with self.send_lock:
+                for frame in frames:
+                    if frame is None:  # fell too far behind: let the client reconnect and resume
+                        await self.ws.close(code=1013, reason="slow consumer; reconnect with after_seq")
+                        return
+                    if frame.seq > self.replayed_seq or frame.type in _CONNECTION_ONLY:
+                        await self.ws.send_text(frame.text)
 
     async def start_turn(self, request: TurnRequest) -> None:
+        if request.kind != "approval" and not await self.within_chat_limit():
+            return
         try:
             await self.turns.start(self.user, self.session_id, request)
         except AppError as exc:
             self.error(exc.code, str(exc.detail))
+
+    async def within_chat_limit(self) -> bool:
+        """A turn from this socket counts against `RATE_LIMIT_CHAT` like a REST chat POST."""
+        limiter: RateLimiter | None = self.app.extras.get("rate_limiter")
+        if limiter is None:
+            return True
+        state = await limiter.hit(limiter.chat, f"chat:{self.user.id}")
+        if not state.allowed:
+            self.direct(
+                "error",
+                f"Too many chat turns; retry in {state.retry_after} s.",
+                {"code": "rate_limit_exceeded", "retry_after": state.retry_after, "limit": state.limit},
+            )
+        return state.allowed
+
+    async def start_first_turn(self) -> None:
+        """Answer the message the session was created with (another connection may have just done so)."""
+        try:
+            await self.turns.start(self.user, self.session_id, TurnRequest(kind="first"))
+        except AppError as exc:
+            if exc.code not in ("run_in_progress", "nothing_to_answer"):
+                self.error(exc.code, str(exc.detail))
 
     async def handle(self, raw: str) -> None:
         if len(raw.encode()) > MAX_FRAME_BYTES:
@@ -171,17 +211,19 @@ class ChatConnection:
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     app: AppContext = websocket.app.state.ctx
     await websocket.accept()
-    user = await _authenticate(websocket, app)
+    user, close_code = await _authenticate(websocket, app)
     if user is None:
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication required")
+        reason = "API key lacks the chat scope" if close_code == CLOSE_FORBIDDEN else "authentication required"
+        await websocket.close(code=close_code or CLOSE_UNAUTHENTICATED, reason=reason)
         return
     try:
         parsed_id = uuid.UUID(session_id)
     except ValueError:
         await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
         return
-    async with app.db.session() as session:
+    async with app.db.session() as session:  # one short transaction for everything the socket reads
         chat = await session.get(ChatSession, parsed_id)
+        unanswered = chat is not None and chat.user_id == user.id and await service.first_unanswered(session, chat)
     if chat is None:
         await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
         return
@@ -195,6 +237,9 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     stream.next_seq = max(stream.next_seq, chat.next_seq)
     subscription, buffered = hub.subscribe(connection.key, chat.next_seq)
     connection.subscription = subscription
+    relay = connection.turns.relay
+    if relay is not None:  # live frames and the buffer of a turn running on another replica
+        buffered.extend(await relay.follow(connection.key))
     closing = hub.running(connection.key)
     if closing is not None and closing.closing:
         await closing.done.wait()  # a finished turn being stored: replay it from the database instead
@@ -209,8 +254,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         if after is not None and after.isdigit():
             await connection.replay(int(after), buffered)
         writer = asyncio.create_task(connection.writer())
-        if await connection.turns.has_unanswered_first_message(parsed_id):
-            await connection.start_turn(TurnRequest(kind="first"))
+        if unanswered and hub.running(connection.key) is None:
+            await connection.start_first_turn()
         await connection.reader()
     except WebSocketDisconnect:
         pass
@@ -218,6 +263,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         log.debug("socket closed: %s", exc)
     finally:
         hub.unsubscribe(connection.key, subscription)
+        if relay is not None:
+            relay.unfollow(connection.key)
         if writer is not None:
             writer.cancel()
         if websocket.application_state == WebSocketState.CONNECTED:

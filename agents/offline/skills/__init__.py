@@ -15,6 +15,7 @@ SKILL_MODULES: tuple[str, ...] = (
     "agents.offline.skills.jira",
     "agents.offline.skills.fhir",
     "agents.offline.skills.hl7",
+    "agents.offline.skills.guide",
     "agents.offline.skills.general",
 )
 

@@ -107,6 +107,10 @@ async def test_send_needs_approval_then_delivers(
     assert len(receiver[1]) == 1 and "MSG777" in receiver[1][0]
     # The paused and the resumed part are one turn: one run id.
     assert frames[-1]["run_id"] == paused[-1]["run_id"]
+    # The stored answer records the call with the arguments that ran, though its tool_call frame came earlier.
+    stored = (await client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=alice.headers)).json()["items"]
+    call = stored[-1]["tool_calls"][0]
+    assert call["name"] == "lab_lis__send" and "MSG777" in call["args"]["message"]
 
 
 async def test_reject_and_policy_deny(
@@ -127,6 +131,7 @@ async def test_reject_and_policy_deny(
     await socket.close()
     assert of_type(frames, "tool_result")[0]["metadata"]["status"] == "failed"
     assert "rejected" in frames[-1]["content"] and receiver[1] == []
+    assert "Do not retry" not in frames[-1]["content"], "the text meant for the model never reaches the user"
 
     async with app.state.ctx.db.session() as session:
         row = await session.get(Integration, uuid.UUID(hl7_integration["id"]))
@@ -136,6 +141,7 @@ async def test_reject_and_policy_deny(
     await socket.close()
     assert "approval_required" not in [f["type"] for f in frames]
     assert "denied_by_policy" in of_type(frames, "tool_result")[0]["content"]
+    assert "policy does not allow it" in frames[-1]["content"]
     assert receiver[1] == []
     audit = (await client.get("/api/v1/audit?action=approval.decision", headers=admin.headers)).json()["items"]
     assert {e["details"]["decision"] for e in audit} >= {"reject", "deny"}
