@@ -4,6 +4,7 @@ import { useAuth } from "./lib/auth";
 import { dropChatController } from "./lib/chatController";
 import { LoginRoute } from "./routes/LoginRoute";
 import { ChatRoute } from "./routes/ChatRoute";
+import { ErrorBoundary } from "./components/ui/ErrorBoundary";
 import { Spinner } from "./components/ui/Feedback";
 
 // Chat is the landing screen; the other screens load when first opened.
@@ -22,6 +23,7 @@ function NavLink({ href, children }: { href: string; children: string }) {
 
 export function App() {
   const { user, loading, logout } = useAuth();
+  const [location] = useLocation();
   if (loading) {
     return (
       <main className="auth-page">
@@ -57,16 +59,18 @@ export function App() {
         </button>
       </header>
       <main id="main" className="content">
-        <Suspense fallback={<Spinner label="Loading" />}>
-        <Switch>
-          <Route path="/chat/:id?" component={ChatRoute} />
-          <Route path="/integrations" component={IntegrationsRoute} />
-          {isAdmin ? <Route path="/admin/:tab?" component={AdminRoute} /> : null}
-          <Route>
-            <Redirect to="/chat" replace />
-          </Route>
-        </Switch>
-        </Suspense>
+        <ErrorBoundary resetKey={location}>
+          <Suspense fallback={<Spinner label="Loading" />}>
+            <Switch>
+              <Route path="/chat/:id?" component={ChatRoute} />
+              <Route path="/integrations" component={IntegrationsRoute} />
+              {isAdmin ? <Route path="/admin/:tab?" component={AdminRoute} /> : null}
+              <Route>
+                <Redirect to="/chat" replace />
+              </Route>
+            </Switch>
+          </Suspense>
+        </ErrorBoundary>
       </main>
     </div>
   );

@@ -326,8 +326,32 @@ export interface Hl7Message extends Hl7MessageSummary {
   destinations: Hl7Destination[];
 }
 
+/** The facts `POST /hl7/explain` reads from MSH and PID (any may be missing). */
+export interface Hl7Summary {
+  message_type?: string | null;
+  trigger_event?: string | null;
+  version?: string | null;
+  control_id?: string | null;
+  sending_application?: string | null;
+  sending_facility?: string | null;
+  receiving_application?: string | null;
+  receiving_facility?: string | null;
+  timestamp?: string | null;
+  patient_id?: string | null;
+  patient_name?: string | null;
+  segments?: string[];
+}
+
+export interface Hl7Problem {
+  severity: string;
+  location: string;
+  message: string;
+}
+
 export interface Hl7Explanation {
+  /** Field positions arrive as "PID-3" (older servers sent the bare number). */
   segments: { name: string; description: string; fields: { position: number | string; name: string; value: string }[] }[];
-  summary: string;
-  problems: JsonValue[];
+  summary: Hl7Summary | null;
+  problems: Hl7Problem[];
+  valid?: boolean;
 }

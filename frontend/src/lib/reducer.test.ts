@@ -138,6 +138,38 @@ describe("chatReducer", () => {
       messages: [{ message_id: "u5", role: "user", content: "Go", metadata: {}, created_at: "" }],
     });
     expect(reloaded.items.map((i) => (i.kind === "user" ? i.messageId : i.kind))).toEqual(["u5", "assistant"]);
+    // The message sent from this tab keeps its key now that it has a server id.
+    expect(reloaded.items[0]?.key).toBe(streaming.items[0]?.key);
+  });
+
+  it("keeps the decided approval and the call's arguments when the stored answer replaces the live one", () => {
+    const live = run([
+      approvalRequired(1, "r7", "t7"),
+      toolCall(2, "r7", "t7", { summary: "Broken login" }),
+      frame("agent_event", 3, "r7", "", { event_type: "approval_decision", details: { tool_call_id: "t7", decision: "reject" } }),
+      toolResult(4, "r7", "t7", "failed", "rejected by the user"),
+      final(5, "r7", "Not created."),
+    ]);
+    const reloaded = chatReducer(live, {
+      type: "history",
+      messages: [
+        { message_id: "u7", role: "user", content: "Create it", metadata: {}, created_at: "" },
+        {
+          message_id: "a7",
+          role: "assistant",
+          content: "Not created.",
+          // The history has no approval cards and, on this path, no arguments.
+          tool_calls: [{ id: "t7", name: "jira_create_issue", status: "failed", result: "rejected by the user" }],
+          metadata: { run_id: "r7", finish_reason: "stop" },
+          created_at: "",
+        },
+      ],
+    });
+    const answer = assistant(reloaded, "r7");
+    expect(answer.messageId).toBe("a7");
+    expect(answer.key).toBe(assistant(live, "r7").key);
+    expect(answer.tools).toEqual([expect.objectContaining({ toolCallId: "t7", status: "failed", args: { summary: "Broken login" } })]);
+    expect(answer.approvals).toEqual([expect.objectContaining({ toolCallId: "t7", status: "resolved", decision: "reject" })]);
   });
 
   it("drops the last answer on regenerate and later messages on edit", () => {

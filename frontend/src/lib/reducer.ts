@@ -121,8 +121,31 @@ function toolFromStored(call: StoredToolCall, index: number): ToolCard {
   return card;
 }
 
+function isEmpty(args: JsonObject): boolean {
+  return Object.keys(args).length === 0;
+}
+
+/**
+ * A stored answer replacing the one we watched stream: the history does not keep approval cards
+ * (nor, for some paths, a call's arguments), so what the user saw decided stays on screen.
+ */
+function mergeSeenLive(stored: AssistantItem, live: AssistantItem | undefined): AssistantItem {
+  if (!live) return stored;
+  const tools = stored.tools.map((tool) => {
+    const seen = live.tools.find((candidate) => candidate.toolCallId === tool.toolCallId);
+    return seen && isEmpty(tool.args) && !isEmpty(seen.args) ? { ...tool, args: seen.args } : tool;
+  });
+  const approvals = live.approvals.map((a) => (a.status === "pending" ? { ...a, status: "resolved" as const, decision: a.decision ?? "expired" } : a));
+  // The same key: React keeps the message mounted, so expanded cards and focus survive the swap.
+  return { ...stored, key: live.key, tools, approvals };
+}
+
 /** Rebuild items from stored history, keeping runs still streaming that the history lacks. */
 function applyHistory(state: ChatState, messages: StoredMessage[]): ChatState {
+  const liveRuns = new Map<string, AssistantItem>();
+  for (const item of state.items) if (item.kind === "assistant") liveRuns.set(item.runId, item);
+  // Messages sent from this tab keep their key once stored (no remount, no flicker).
+  const unsent = state.items.filter((item): item is UserItem => item.kind === "user" && item.messageId === null);
   const items: ChatItem[] = [];
   const storedRuns = new Set<string>();
   for (const message of messages) {
@@ -130,11 +153,13 @@ function applyHistory(state: ChatState, messages: StoredMessage[]): ChatState {
     if (message.role === "assistant" && runId) storedRuns.add(runId);
     if (message.metadata.superseded === true || message.role === "tool") continue;
     if (message.role === "user") {
-      items.push({ kind: "user", key: `msg-${message.message_id}`, messageId: message.message_id, content: message.content });
+      const local = unsent.findIndex((item) => item.content === message.content);
+      const key = local === -1 ? `msg-${message.message_id}` : (unsent.splice(local, 1)[0] as UserItem).key;
+      items.push({ kind: "user", key, messageId: message.message_id, content: message.content });
     } else {
       const finish = message.metadata.finish_reason;
       const tokens = message.metadata.tokens_used;
-      items.push({
+      const stored: AssistantItem = {
         ...newAssistant(runId || message.message_id),
         key: `msg-${message.message_id}`,
         messageId: message.message_id,
@@ -143,7 +168,8 @@ function applyHistory(state: ChatState, messages: StoredMessage[]): ChatState {
         finishReason: isFinishReason(finish) ? finish : "stop",
         tokensUsed: typeof tokens === "number" ? tokens : null,
         tools: (message.tool_calls ?? []).map(toolFromStored),
-      });
+      };
+      items.push(mergeSeenLive(stored, runId ? liveRuns.get(runId) : undefined));
     }
   }
   // A run not in the history yet (still streaming, or awaiting approval) stays at the end.

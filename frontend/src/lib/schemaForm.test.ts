@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fieldsFromSchema, initialValues, payloadFromValues } from "./schemaForm";
+import { fieldsFromSchema, humanise, initialValues, payloadFromValues } from "./schemaForm";
 import type { JsonSchema } from "./protocol";
 
 // Shapes as pydantic v2 emits them (taken from the HL7 connector and a Jira-like model).
@@ -33,15 +33,26 @@ const credentials: JsonSchema = {
   },
 };
 
+describe("humanise", () => {
+  it("spells acronyms in capitals and units out", () => {
+    expect(humanise("tls_ca_pem")).toBe("TLS CA PEM");
+    expect(humanise("min_interval_ms")).toBe("Min interval (ms)");
+    expect(humanise("timeout_s")).toBe("Timeout (seconds)");
+    expect(humanise("api_token")).toBe("API token");
+    expect(humanise("sending_application")).toBe("Sending application");
+    expect(humanise("s")).toBe("S");
+  });
+});
+
 describe("fieldsFromSchema", () => {
   it("maps types, enums behind $ref and optional anyOf-with-null fields", () => {
     const fields = fieldsFromSchema(config);
     const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
     expect(fields.map((f) => f.name)).toEqual(["base_url", "port", "tls", "timeout_s", "deployment", "vendor", "project"]);
-    expect(byName.base_url).toMatchObject({ kind: "string", required: true, description: "Site URL", label: "Base url" });
+    expect(byName.base_url).toMatchObject({ kind: "string", required: true, description: "Site URL", label: "Base URL" });
     expect(byName.port).toMatchObject({ kind: "integer", minimum: 1, maximum: 65535 });
     expect(byName.tls).toMatchObject({ kind: "boolean", defaultValue: false });
-    expect(byName.timeout_s?.kind).toBe("number");
+    expect(byName.timeout_s).toMatchObject({ kind: "number", label: "Timeout (seconds)" });
     expect(byName.deployment).toMatchObject({ kind: "enum", options: ["cloud", "server"], defaultValue: "cloud" });
     expect(byName.vendor).toMatchObject({ kind: "enum", nullable: true, options: ["epic", "cerner", "generic"], required: false });
     expect(byName.project).toMatchObject({ kind: "string", nullable: true, label: "Default project" });

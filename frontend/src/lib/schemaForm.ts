@@ -65,9 +65,25 @@ function normalise(schema: JsonSchema, root: JsonSchema): { schema: JsonSchema; 
   return { schema: current, nullable: false };
 }
 
-function humanise(name: string): string {
-  const words = name.replace(/_/g, " ").trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** Words that read better in capitals, and unit suffixes spelled out. */
+const ACRONYMS: Record<string, string> = {
+  api: "API", ca: "CA", fhir: "FHIR", hl7: "HL7", http: "HTTP", id: "ID", mllp: "MLLP", pem: "PEM",
+  sql: "SQL", ssl: "SSL", tls: "TLS", url: "URL", uri: "URI",
+};
+const UNITS: Record<string, string> = { s: "(seconds)", ms: "(ms)" };
+
+/** "timeout_s" → "Timeout (seconds)", "tls_ca_pem" → "TLS CA PEM", "base_url" → "Base URL". */
+export function humanise(name: string): string {
+  const words = name.split("_").filter(Boolean);
+  const last = words.length > 1 ? words[words.length - 1] : undefined;
+  const unit = last !== undefined ? UNITS[last] : undefined;
+  if (unit) words.pop();
+  const text = words.map((word, index) => {
+    const acronym = ACRONYMS[word.toLowerCase()];
+    if (acronym) return acronym;
+    return index === 0 ? word.charAt(0).toUpperCase() + word.slice(1) : word;
+  });
+  return [...text, ...(unit ? [unit] : [])].join(" ");
 }
 
 /** The title pydantic generates from a field name ("base_url" → "Base Url"): not worth showing as is. */

@@ -1,4 +1,4 @@
-import { useCallback, useState } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { useLocation, useParams } from "wouter";
 import { api } from "../lib/api";
 import { dropChatController } from "../lib/chatController";
@@ -11,7 +11,7 @@ import { EmptyState } from "../components/chat/EmptyState";
 import { ErrorMessage } from "../components/ui/Feedback";
 
 /** A chat that does not exist yet: the first message creates it, then its stream answers it. */
-function NewChat({ onCreated }: { onCreated: (created: SessionCreated) => void }) {
+function NewChat({ onCreated, menuButton }: { onCreated: (created: SessionCreated) => void; menuButton: ReactNode }) {
   const [draft, setDraft] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -28,11 +28,22 @@ function NewChat({ onCreated }: { onCreated: (created: SessionCreated) => void }
   return (
     <section className="chat-view" aria-label="New chat">
       <header className="chat-header">
+        {menuButton}
         <h1 className="chat-title">New chat</h1>
       </header>
       <div className="message-list-wrap">
         <div className="message-list" data-testid="message-list">
-          <EmptyState onPick={setDraft} />
+          <EmptyState
+            onPick={(prompt) => {
+              setDraft(prompt);
+              // Straight into the box, caret at the end, ready to send or finish the sentence.
+              const box = document.getElementById("composer-input");
+              if (box instanceof HTMLTextAreaElement) {
+                box.focus();
+                window.requestAnimationFrame(() => box.setSelectionRange(prompt.length, prompt.length));
+              }
+            }}
+          />
         </div>
       </div>
       <ErrorMessage error={error} />
@@ -51,6 +62,19 @@ export function ChatRoute() {
   const active = sessions.data?.items.find((session) => session.session_id === activeId);
   const { reload } = sessions;
   const closeDrawer = useCallback(() => setDrawerOpen(false), []);
+  // Shown on narrow screens only, in the chat's header, where the sidebar becomes a drawer.
+  const menuButton = (
+    <button
+      type="button"
+      className="drawer-toggle"
+      aria-controls="chat-sidebar"
+      aria-expanded={drawerOpen}
+      aria-label="Show chats"
+      onClick={() => setDrawerOpen((open) => !open)}
+    >
+      ☰ Chats
+    </button>
+  );
 
   return (
     <div className="chat-layout">
@@ -73,20 +97,11 @@ export function ChatRoute() {
       </aside>
       {drawerOpen ? <div className="scrim" aria-hidden="true" onClick={closeDrawer} /> : null}
       <div className="chat-main">
-        <button
-          type="button"
-          className="drawer-toggle"
-          aria-controls="chat-sidebar"
-          aria-expanded={drawerOpen}
-          aria-label="Show chats"
-          onClick={() => setDrawerOpen((open) => !open)}
-        >
-          ☰ Chats
-        </button>
         {activeId ? (
-          <ChatView key={activeId} sessionId={activeId} title={active?.title ?? "Chat"} onActivity={reload} />
+          <ChatView key={activeId} sessionId={activeId} title={active?.title ?? "Chat"} onActivity={reload} menuButton={menuButton} />
         ) : (
           <NewChat
+            menuButton={menuButton}
             onCreated={(created) => {
               reload();
               navigate(`/chat/${created.session_id}`);

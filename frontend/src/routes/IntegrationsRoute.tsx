@@ -12,11 +12,13 @@ import { Pager } from "../components/ui/Pager";
 
 type Editing = { mode: "none" } | { mode: "create" } | { mode: "edit"; integration: Integration };
 
-function IntegrationRow({ integration, canManage, onEdit, onDeleted }: {
+function IntegrationRow({ integration, canManage, onEdit, onDeleted, onTested }: {
   integration: Integration;
   canManage: boolean;
   onEdit: () => void;
   onDeleted: () => void;
+  /** A test changes the integration's status: the list shows the new one. */
+  onTested: () => void;
 }) {
   const [testing, setTesting] = useState(false);
   const [result, setResult] = useState<TestResult | null>(null);
@@ -26,6 +28,7 @@ function IntegrationRow({ integration, canManage, onEdit, onDeleted }: {
     setError(null);
     try {
       setResult(await api.post<TestResult>(`/integrations/${integration.id}/test`));
+      onTested();
     } catch (reason) {
       setError(reason);
     } finally {
@@ -120,6 +123,7 @@ export function IntegrationsRoute() {
             canManage={isAdmin || integration.owner_id === user?.id}
             onEdit={() => setEditing({ mode: "edit", integration })}
             onDeleted={list.reload}
+            onTested={list.reload}
           />
         ))}
       </ul>

@@ -2,7 +2,8 @@ import { useState, type FormEvent } from "react";
 import { api } from "../../lib/api";
 import { useGet } from "../../lib/useApi";
 import type { Hl7Explanation, Hl7Message, Hl7MessageSummary, Page } from "../../lib/protocol";
-import { Badge, ErrorMessage, JsonBlock, Spinner } from "../ui/Feedback";
+import { fieldPosition, sortedProblems, summaryFacts } from "../../lib/hl7";
+import { Badge, ErrorMessage, Spinner } from "../ui/Feedback";
 import { Pager } from "../ui/Pager";
 
 function tone(status: string): "ok" | "bad" | "warn" | "neutral" {
@@ -14,13 +15,32 @@ function tone(status: string): "ok" | "bad" | "warn" | "neutral" {
 
 /** Segments with named fields, the summary and any problems, from POST /hl7/explain. */
 export function Hl7ExplanationView({ explanation }: { explanation: Hl7Explanation }) {
+  const facts = summaryFacts(explanation.summary);
+  const problems = sortedProblems(explanation.problems ?? []);
+  const hasErrors = problems.some((problem) => problem.severity === "error");
   return (
     <div className="hl7-explain" data-testid="hl7-explanation">
-      {explanation.summary ? <p>{explanation.summary}</p> : null}
-      {explanation.problems.length ? (
-        <div className="error" role="alert">
-          <strong>Problems</strong>
-          <JsonBlock value={explanation.problems} />
+      {facts.length ? (
+        <dl className="facts">
+          {facts.map((fact) => (
+            <div key={fact.label}>
+              <dt>{fact.label}</dt>
+              <dd>{fact.value}</dd>
+            </div>
+          ))}
+        </dl>
+      ) : null}
+      {problems.length ? (
+        <div className={hasErrors ? "problems error" : "problems"} role={hasErrors ? "alert" : undefined}>
+          <strong>{hasErrors ? "Problems" : "Notes"}</strong>
+          <ul>
+            {problems.map((problem, index) => (
+              <li key={`${problem.location}-${index}`}>
+                <Badge tone={problem.severity === "error" ? "bad" : "warn"}>{problem.severity}</Badge>{" "}
+                <code>{problem.location}</code> {problem.message}
+              </li>
+            ))}
+          </ul>
         </div>
       ) : null}
       {explanation.segments.map((segment, index) => (
@@ -28,19 +48,21 @@ export function Hl7ExplanationView({ explanation }: { explanation: Hl7Explanatio
           <summary>
             <code>{segment.name}</code> {segment.description}
           </summary>
-          <table className="data">
-            <tbody>
-              {segment.fields.map((field) => (
-                <tr key={`${field.position}`}>
-                  <th scope="row" className="mono">
-                    {segment.name}-{field.position}
-                  </th>
-                  <td>{field.name}</td>
-                  <td className="mono">{field.value}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div className="table-scroll">
+            <table className="data">
+              <tbody>
+                {segment.fields.map((field) => (
+                  <tr key={`${field.position}`}>
+                    <th scope="row" className="mono">
+                      {fieldPosition(segment.name, field.position)}
+                    </th>
+                    <td>{field.name}</td>
+                    <td className="mono">{field.value}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </details>
       ))}
     </div>

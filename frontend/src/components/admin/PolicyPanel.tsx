@@ -43,10 +43,10 @@ function ToolPolicy({ integration }: { integration: Integration }) {
           <thead>
             <tr>
               <th>Tool</th>
+              <th>Decision</th>
+              <th>Default</th>
               <th>Access</th>
               <th>PHI</th>
-              <th>Default</th>
-              <th>Decision</th>
             </tr>
           </thead>
           <tbody>
@@ -56,9 +56,6 @@ function ToolPolicy({ integration }: { integration: Integration }) {
                   <code>{tool.name}</code>
                   <div className="muted small">{tool.description}</div>
                 </td>
-                <td>{tool.access}</td>
-                <td>{tool.phi ? <Badge tone="warn">PHI</Badge> : "—"}</td>
-                <td>{tool.default_decision}</td>
                 <td>
                   <label className="visually-hidden" htmlFor={`policy-${tool.name}`}>
                     Decision for {tool.name}
@@ -75,6 +72,9 @@ function ToolPolicy({ integration }: { integration: Integration }) {
                     ))}
                   </select>
                 </td>
+                <td>{tool.default_decision}</td>
+                <td>{tool.access}</td>
+                <td>{tool.phi ? <Badge tone="warn">PHI</Badge> : "—"}</td>
               </tr>
             ))}
           </tbody>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { api } from "../../lib/api";
 import { useAuth } from "../../lib/auth";
 import { useGet } from "../../lib/useApi";
@@ -13,13 +13,19 @@ export function UsersPanel() {
   const [query, setQuery] = useState("");
   const { data, error, loading, reload } = useGet<Page<User>>("/admin/users", { page, size: 20, q: query });
   const [actionError, setActionError] = useState<unknown>(null);
+  // Changes shown at once, then replaced by what the server answers (or dropped if it refuses).
+  const [shown, setShown] = useState<Record<string, User>>({});
+  useEffect(() => setShown({}), [data]);
 
   const update = async (user: User, change: { role?: string; is_active?: boolean }) => {
     setActionError(null);
+    setShown((current) => ({ ...current, [user.id]: { ...user, ...change } }));
     try {
-      await api.patch(`/admin/users/${user.id}`, change);
+      const saved = await api.patch<User>(`/admin/users/${user.id}`, change);
+      setShown((current) => ({ ...current, [user.id]: saved }));
       reload();
     } catch (reason) {
+      setShown(({ [user.id]: _dropped, ...rest }) => rest);
       setActionError(reason);
     }
   };
@@ -53,13 +59,13 @@ export function UsersPanel() {
             </tr>
           </thead>
           <tbody>
-            {(data?.items ?? []).map((user) => (
+            {(data?.items ?? []).map((listed) => shown[listed.id] ?? listed).map((user) => (
               <tr key={user.id} data-testid="user-row">
                 <td>
                   {user.username}
                   {user.id === me?.id ? <span className="muted small"> (you)</span> : null}
                 </td>
-                <td>{user.email}</td>
+                <td className="wrap-anywhere">{user.email}</td>
                 <td>
                   <label className="visually-hidden" htmlFor={`role-${user.id}`}>
                     Role of {user.username}

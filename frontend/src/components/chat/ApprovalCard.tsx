@@ -37,7 +37,7 @@ export function ApprovalCard({ approval, onAnswer }: Props) {
   return (
     <section className="approval-card" data-testid="approval-card" data-status={approval.status} aria-label={`Approval for ${approval.toolName}`}>
       <header>
-        <strong>Approval needed:</strong> <code>{approval.toolName}</code>
+        <strong>{approval.status === "pending" ? "Approval needed:" : "Approval:"}</strong> <code>{approval.toolName}</code>
       </header>
       {approval.description ? <p>{approval.description}</p> : null}
       {mode === "edit" && pending ? (

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { chatController, useChatSnapshot } from "../../lib/chatController";
 import { activeRun } from "../../lib/reducer";
 import { MessageList } from "./MessageList";
@@ -13,10 +13,12 @@ interface Props {
   sessionId: string;
   title: string;
   onActivity: () => void;
+  /** Opens the sessions drawer on narrow screens. */
+  menuButton?: ReactNode;
 }
 
 /** An open chat: history and live answers, the composer, and the connection state. */
-export function ChatView({ sessionId, title, onActivity }: Props) {
+export function ChatView({ sessionId, title, onActivity, menuButton }: Props) {
   const controller = chatController(sessionId);
   const { chat, connection, historyError } = useChatSnapshot(controller);
   const [draft, setDraft] = useState("");
@@ -31,12 +33,25 @@ export function ChatView({ sessionId, title, onActivity }: Props) {
     };
   }, [controller, onActivity]);
 
+  // Esc stops the answer wherever the focus is (the composer handles it itself and marks it handled).
+  useEffect(() => {
+    if (!running) return;
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      event.preventDefault();
+      controller.cancel();
+    };
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, [controller, running]);
+
   const lastIndex = chat.items.length - 1;
   const lastAssistant = chat.items.findLastIndex((item) => item.kind === "assistant");
 
   return (
     <section className="chat-view" aria-label={`Chat: ${title}`}>
       <header className="chat-header">
+        {menuButton}
         <h1 className="chat-title">{title}</h1>
         <ConnectionIndicator connection={connection} />
         <ExportMenu sessionId={sessionId} title={title} />

@@ -36,7 +36,10 @@ export function UserMessage({ item, canEdit, onEdit }: UserProps) {
               if (event.key === "Enter" && !event.shiftKey) {
                 event.preventDefault();
                 save();
-              } else if (event.key === "Escape") setEditing(false);
+              } else if (event.key === "Escape") {
+                event.preventDefault();
+                setEditing(false);
+              }
             }}
           />
           <div className="row">

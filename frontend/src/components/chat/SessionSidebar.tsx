@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link } from "wouter";
 import { api } from "../../lib/api";
+import { plainPreview } from "../../lib/preview";
 import type { ChatSessionSummary } from "../../lib/protocol";
 import { ConfirmButton } from "../ui/ConfirmButton";
 import { ErrorMessage, Spinner } from "../ui/Feedback";
@@ -29,10 +30,13 @@ function SessionItem({ session, active, onChanged, onDeleted, onNavigate }: {
   const [title, setTitle] = useState(session.title);
   const [error, setError] = useState<unknown>(null);
 
+  // Esc cancels; the input's blur (which also fires as it goes away) must not save the draft then.
+  const cancelled = useRef(false);
+
   const rename = async () => {
     const next = title.trim();
     setRenaming(false);
-    if (!next || next === session.title) return;
+    if (cancelled.current || !next || next === session.title) return;
     try {
       await api.patch(`/chat/sessions/${session.session_id}`, { title: next });
       onChanged();
@@ -68,14 +72,19 @@ function SessionItem({ session, active, onChanged, onDeleted, onNavigate }: {
             maxLength={120}
             autoFocus
             onChange={(event) => setTitle(event.target.value)}
-            onKeyDown={(event) => event.key === "Escape" && setRenaming(false)}
+            onKeyDown={(event) => {
+              if (event.key !== "Escape") return;
+              event.preventDefault(); // cancels the rename only, not a running answer
+              cancelled.current = true;
+              setRenaming(false);
+            }}
             onBlur={() => void rename()}
           />
         </form>
       ) : (
         <Link href={`/chat/${session.session_id}`} className="session-link" aria-current={active ? "page" : undefined} onClick={onNavigate}>
           <span className="session-title">{session.title}</span>
-          {session.last_message_preview ? <span className="session-preview">{session.last_message_preview}</span> : null}
+          {session.last_message_preview ? <span className="session-preview">{plainPreview(session.last_message_preview)}</span> : null}
         </Link>
       )}
       <span className="session-actions">
@@ -85,6 +94,7 @@ function SessionItem({ session, active, onChanged, onDeleted, onNavigate }: {
           aria-label={`Rename ${session.title}`}
           title="Rename"
           onClick={() => {
+            cancelled.current = false;
             setTitle(session.title);
             setRenaming(true);
           }}

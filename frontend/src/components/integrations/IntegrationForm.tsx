@@ -116,6 +116,12 @@ export function IntegrationForm({ types, integration, isAdmin, onSaved, onCancel
         <fieldset>
           <legend>Credentials {editing && integration.has_credentials ? <span className="muted small">(stored; write-only)</span> : null}</legend>
           {type?.credentials_schema.description ? <p className="muted small">{type.credentials_schema.description}</p> : null}
+          {editing && integration.has_credentials ? (
+            <p className="muted small" data-testid="credentials-hint">
+              The stored credentials are kept while these fields stay empty. To change them, fill in every field
+              your sign-in needs: they are replaced together.
+            </p>
+          ) : null}
           <SchemaFields
             idPrefix="credentials"
             fields={credentialFields}
