@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +16,6 @@ from tools.net import OutboundPolicy
 from tools.registry import connectors
 
 log = logging.getLogger("switchboard.demo")
-
-# Demo sandboxes listen on loopback, which the outbound guard otherwise refuses.
-DEMO_ALLOWLIST = OutboundPolicy.from_entries(["127.0.0.1/32", "localhost"])
 
 
 @dataclass
@@ -36,18 +34,34 @@ class DemoEnvironment:
 async def start_demo(app: AppContext, extra: list[DemoIntegration] | None = None) -> DemoEnvironment:
     """Start every connector's sandbox and upsert its demo integrations (shared, owned by nobody)."""
     env = DemoEnvironment(integrations=list(extra or []))
-    app.outbound = app.outbound.merged(DEMO_ALLOWLIST)
     for connector in connectors().values():
         sandbox = connector.demo_sandbox()
         if sandbox is None:
             continue
         env.integrations.extend(await sandbox.start())
         env.sandboxes.append(sandbox)
+    app.outbound = app.outbound.merged(demo_allowlist(env.integrations))
     async with app.db.session() as session:
         for spec in env.integrations:
             await upsert_demo_integration(app, session, spec)
     log.info("demo mode: %d sandbox(es), %d integration(s)", len(env.sandboxes), len(env.integrations))
     return env
+
+
+def demo_allowlist(integrations: list[DemoIntegration]) -> OutboundPolicy:
+    """The sandboxes listen on loopback, which the outbound guard refuses: allow exactly their
+    `host:port` endpoints — not all of loopback, where this machine's database and Redis listen too."""
+    entries = []
+    registry = connectors()
+    for spec in integrations:
+        connector = registry[spec.integration_type]
+        config, _ = connector.validate(spec.config, spec.credentials)
+        for target in connector.outbound_urls(config):
+            parts = urlsplit(target if "://" in target else f"tcp://{target}")
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if parts.hostname:
+                entries.append(f"{parts.hostname}:{port}")
+    return OutboundPolicy.from_entries(entries)
 
 
 async def upsert_demo_integration(app: AppContext, session: AsyncSession, spec: DemoIntegration) -> Integration:

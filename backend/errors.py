@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("switchboard.errors")
@@ -115,6 +116,14 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(jsonable_encoder(errors), "validation_error"), 422)
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value the request carried: PostgreSQL cannot store NUL in text, for one.
+    # That is bad input (SQLite would have taken it), not a server fault.
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, type(exc.__cause__).__name__)
+    detail = "The database refused a value in the request (text must not contain NUL characters)."
+    return JSONResponse(error_body(detail, "invalid_value"), 422)
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(error_body("Internal server error", "internal_error"), 500)
@@ -125,4 +134,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unhandled)

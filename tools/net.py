@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -18,12 +18,19 @@ from tools.errors import ConnectorUnreachable, OutboundBlocked
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# Resolves (host name, port) to addresses. The default asks the system resolver; tests inject one to
+# play a DNS server that changes its answer between save time and call time (rebinding).
+Resolver = Callable[[str, int | None], Awaitable[list[IPAddress]]]
 
 
 def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return not (
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address (mapped, 6to4, Teredo) are judged by that address.
+        embedded = address.ipv4_mapped or address.sixtofour or (address.teredo[1] if address.teredo else None)
+        if embedded is not None:
+            return _is_public(embedded)
+    # `is_global` also excludes shared (100.64/10 carrier NAT) and other special-purpose ranges.
+    return address.is_global and not (
         address.is_private
         or address.is_loopback
         or address.is_link_local
@@ -39,28 +46,40 @@ class OutboundPolicy:
 
     hostnames: frozenset[str] = field(default_factory=frozenset)
     networks: tuple[IPNetwork, ...] = ()
+    # Exact `host:port` destinations (e.g. the demo sandboxes): that port only, not the whole host.
+    endpoints: frozenset[tuple[str, int]] = field(default_factory=frozenset)
     allow_all: bool = False  # only for tests of the connectors themselves
+    resolver: Resolver | None = field(default=None, compare=False)
 
     @classmethod
     def from_entries(cls, entries: Iterable[str]) -> OutboundPolicy:
-        """Build from `OUTBOUND_ALLOWLIST`-style entries: hostnames, IPs or CIDRs."""
+        """Build from `OUTBOUND_ALLOWLIST`-style entries: hostnames, IPs, CIDRs, or `host:port` pairs."""
         hostnames: set[str] = set()
         networks: list[IPNetwork] = []
+        endpoints: set[tuple[str, int]] = set()
         for raw in entries:
             entry = raw.strip().lower()
             if not entry:
                 continue
             try:
                 networks.append(ipaddress.ip_network(entry, strict=False))
+                continue
             except ValueError:
+                pass
+            host, _, port = entry.rpartition(":")
+            if host and port.isdigit():
+                endpoints.add((host.strip("[]").rstrip("."), int(port)))
+            else:
                 hostnames.add(entry.rstrip("."))
-        return cls(frozenset(hostnames), tuple(networks))
+        return cls(frozenset(hostnames), tuple(networks), frozenset(endpoints))
 
     def merged(self, other: OutboundPolicy) -> OutboundPolicy:
         return OutboundPolicy(
             self.hostnames | other.hostnames,
             self.networks + other.networks,
+            self.endpoints | other.endpoints,
             self.allow_all or other.allow_all,
+            self.resolver or other.resolver,
         )
 
     def address_allowed(self, address: IPAddress) -> bool:
@@ -76,10 +95,10 @@ class OutboundPolicy:
         try:
             addresses: list[IPAddress] = [ipaddress.ip_address(name)]
         except ValueError:
-            addresses = await _resolve(name, port)
-        if self.allow_all or name in self.hostnames:
+            addresses = await (self.resolver or system_resolve)(name, port)
+        if self.allow_all or name in self.hostnames or (name, port) in self.endpoints:
             return addresses
-        blocked = [a for a in addresses if not self.address_allowed(a)]
+        blocked = [a for a in addresses if not self.address_allowed(a) and (str(a), port) not in self.endpoints]
         if blocked:
             raise OutboundBlocked(
                 f"{host} resolves to {blocked[0]}, a private, loopback or link-local address.",
@@ -92,10 +111,10 @@ class OutboundPolicy:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise OutboundBlocked(f"{url!r} is not an http(s) URL.")
-        return await self.check_host(parts.hostname, parts.port)
+        return await self.check_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
 
 
-async def _resolve(name: str, port: int | None) -> list[IPAddress]:
+async def system_resolve(name: str, port: int | None) -> list[IPAddress]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(name, port or 0, type=socket.SOCK_STREAM)

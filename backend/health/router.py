@@ -31,6 +31,10 @@ async def component_health(ctx: AppContext) -> dict[str, dict[str, Any]]:
     redis = ctx.extras.get("redis")
     if ctx.settings.redis_url and redis is not None:
         components["redis"] = await _timed(redis.ping)
+    limiter = ctx.extras.get("rate_limiter")
+    if limiter is not None:  # "degraded" while Redis is down and limits are counted per process
+        await limiter.recheck()
+        components["rate_limits"] = limiter.health()
     components["llm"] = {"status": "ok", "model": ctx.settings.effective_llm_model}
     return components
 

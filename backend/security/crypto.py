@@ -46,4 +46,7 @@ class CredentialCipher:
 
     def rotate(self, token: str) -> str:
         """Re-encrypt under the newest key."""
-        return self._fernet.rotate(token.encode()).decode()
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken as exc:
+            raise CredentialsUnreadable("credentials cannot be decrypted with the configured keys") from exc

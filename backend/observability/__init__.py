@@ -1,0 +1,1 @@
+"""Operational signals: Prometheus metrics for requests, streams, runs, tools and queues."""
