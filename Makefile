@@ -14,10 +14,11 @@ test: install frontend ## install everything and run all tests (lint, types, uni
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/pip install --quiet -e sdk/python --config-settings editable_mode=compat  # the Python client (tests/sdk)
 	touch $(STAMP)
 
 frontend: ## build the web app when its sources exist
@@ -33,6 +34,10 @@ lint: install
 	$(BIN)/ruff format --check $(PY_DIRS)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+fuzz: install ## the API, WebSocket and MLLP fuzzers with many more examples than CI runs
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(BIN)/pytest -q -p no:cacheprovider tests/reliability/test_api_fuzz.py \
+		tests/reliability/test_websocket_fuzz.py tests/tools/hl7/test_hl7_mllp.py
 
 format: install
 	$(BIN)/ruff check --fix $(PY_DIRS)

@@ -1,4 +1,4 @@
-"""The `switchboard` command: serve, migrate, create-admin, check."""
+"""The `switchboard` command: serve, migrate, create-admin, check, rotate-key, eval."""
 
 from __future__ import annotations
 
@@ -105,7 +105,36 @@ def cmd_check(_: argparse.Namespace) -> int:
     return 0 if asyncio.run(_check()) else 1
 
 
+async def _rotate_key() -> bool:
+    from backend.context import AppContext
+    from backend.security.rotation import rotate_all
+
+    ctx = AppContext.from_settings(_settings())
+    try:
+        reports = await rotate_all(ctx)
+    finally:
+        await ctx.db.dispose()
+    for report in reports:
+        print(f"{report.label}: {report.rotated} re-encrypted, {report.unreadable} unreadable")
+    return all(report.unreadable == 0 for report in reports)
+
+
+def cmd_rotate_key(_: argparse.Namespace) -> int:
+    if not _settings().encryption_keys:
+        print("switchboard: set ENCRYPTION_KEYS=<new key>,<old keys...> before rotating", file=sys.stderr)
+        return 2
+    return 0 if asyncio.run(_rotate_key()) else 1
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from backend.evals.command import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from backend.evals.options import add_arguments as add_eval_arguments
+
     parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard integration assistant")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -125,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
     admin.set_defaults(func=cmd_create_admin)
 
     commands.add_parser("check", help="print each component's health").set_defaults(func=cmd_check)
+    commands.add_parser(
+        "rotate-key", help="re-encrypt stored credentials under the first of ENCRYPTION_KEYS"
+    ).set_defaults(func=cmd_rotate_key)
+
+    evaluate = commands.add_parser("eval", help="score the agent on the evaluation cases (docs/evals.md)")
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(func=cmd_eval)
     return parser
 
 

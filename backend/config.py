@@ -44,13 +44,38 @@ class Settings(BaseSettings):
     llm_model: str = ""
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=600)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
     offline_token_delay_ms: float = Field(default=0.0, ge=0, le=2000)
     demo_mode: bool = False
     outbound_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hl7_listen_host: str = "127.0.0.1"
     hl7_listen_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
+    # Platform (backend/platform): rate limits as "<count>/<second|minute|hour|day>", webhook delivery,
+    # and the Redis namespace for shared limits and the event channel.
+    rate_limit_default: str = "60/minute"
+    rate_limit_auth: str = "5/minute"
+    rate_limit_chat: str = "30/minute"
+    redis_prefix: str = Field(default="switchboard", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50)
+    webhook_backoff_base_s: float = Field(default=10.0, gt=0, le=3600)
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0, le=86400)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    webhook_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("rate_limit_default", "rate_limit_auth", "rate_limit_chat")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like 60/minute") from None
+        return value
 
     @field_validator("cors_origins", "outbound_allowlist", "encryption_keys", mode="before")
     @classmethod

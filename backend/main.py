@@ -18,11 +18,20 @@ from backend.context import AppContext
 from backend.demo import start_demo
 from backend.errors import install_error_handlers
 from backend.frontend import mount_frontend
+from backend.gc_tuning import tune_for_serving
 from backend.health.router import router as health_router
 from backend.hl7.inbound import inbound_listener
 from backend.hl7.outbox import DeliveryWorker
+from backend.hl7.store import MessageStore
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware
+from backend.observability.metrics import AppMetrics, MetricsMiddleware
+from backend.observability.router import router as metrics_router
+from backend.openapi import install_openapi
+from backend.platform.events_ws import router as events_socket_router
+from backend.platform.lifespan import start_platform
+from backend.platform.rate_limit_deps import RateLimitHeadersMiddleware
+from backend.platform.sources import hl7_outbox_listener
 from tools.base import DemoIntegration
 
 log = logging.getLogger("switchboard")
@@ -34,6 +43,7 @@ TAGS = [
     {"name": "hl7", "description": "HL7 v2 routing engine: submit, track, replay; explain a message."},
     {"name": "admin", "description": "User management and the operational overview (admins only)."},
     {"name": "audit", "description": "The audit trail (admins only)."},
+    {"name": "platform", "description": "API keys and webhooks; live events over WebSocket at /api/v1/events/ws."},
     {"name": "health", "description": "Liveness and component health."},
 ]
 
@@ -47,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = AppContext.from_settings(settings)
         app.state.ctx = ctx
+        ctx.extras["metrics"] = app.state.metrics
         async with AsyncExitStack() as stack:
             stack.push_async_callback(ctx.db.dispose)
             if settings.redis_url:
@@ -55,9 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
                 ctx.extras["redis"] = redis
                 stack.push_async_callback(redis.aclose)
+            await start_platform(ctx, stack)  # before chat and HL7: their events go through it
             await start_chat(ctx, stack)
             outbox = DeliveryWorker(ctx)
+            outbox.on_event = hl7_outbox_listener(ctx)
             ctx.extras["hl7_outbox"] = outbox
+            ctx.extras["hl7_store"] = MessageStore(ctx, outbox)  # chat HL7 tools: recent messages, send
             outbox.start()
             stack.push_async_callback(outbox.stop)
             extra_demo: list[DemoIntegration] = []
@@ -81,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ctx.extras["demo"] = demo
                 stack.push_async_callback(demo.stop)
             log.info("Switchboard %s ready (model: %s)", __version__, settings.effective_llm_model)
+            stack.callback(tune_for_serving())  # last: the start-up heap is what it freezes
             yield
 
     app = FastAPI(
@@ -92,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_openapi(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -100,9 +116,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.state.metrics = AppMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_router)
     app.include_router(chat_socket_router, prefix="/api/v1")
+    app.include_router(events_socket_router, prefix="/api/v1")
     mount_frontend(app)
     return app

@@ -13,6 +13,8 @@ from backend.logging import request_id_var
 
 log = logging.getLogger("switchboard.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A patient id in a path identifies a person: the access log keeps the route, not the id.
+_PATIENT_IN_PATH = re.compile(r"(/patients/)(?!search$|aggregate$)[^/]+")
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -70,7 +72,7 @@ class RequestContextMiddleware:
                 log.info(
                     "%s %s %s %.1fms",
                     scope["method"],
-                    scope["path"],
+                    _PATIENT_IN_PATH.sub(r"\1{patient}", scope["path"]),
                     status_holder["status"],
                     (time.perf_counter() - started) * 1000,
                 )

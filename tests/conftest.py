@@ -48,6 +48,10 @@ def settings(database_url: str, data_dir: Path) -> Settings:
         database_url=database_url,
         data_dir=data_dir,
         secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        # Suites sign in many times a minute; tests/backend/platform exercise the real limits.
+        rate_limit_default="100000/minute",
+        rate_limit_auth="100000/minute",
+        rate_limit_chat="100000/minute",
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -123,11 +123,16 @@ AuditSink = Callable[[AuditRecord], Awaitable[None]]
 
 
 class Hl7MessageStore(Protocol):
-    """What HL7 tools need from the backend's message store (implemented in backend/)."""
+    """What HL7 tools need from the backend's message store (implemented in backend/hl7/store.py).
+
+    Both calls act for `user_id` (the run's user, from `ToolServices`): they see and send only what
+    that user may, never what the model claims.
+    """
 
     async def recent(
         self,
         *,
+        user_id: str | None,
         patient_id: str | None = None,
         message_type: str | None = None,
         since_hours: float | None = None,
@@ -135,7 +140,7 @@ class Hl7MessageStore(Protocol):
         limit: int = 20,
     ) -> list[dict[str, Any]]: ...
 
-    async def send(self, integration_id: str, message: str) -> dict[str, Any]:
+    async def send(self, integration_id: str, message: str, *, user_id: str | None) -> dict[str, Any]:
         """Record an outbound message, deliver it, and return its status (ack code, latency...)."""
         ...
 

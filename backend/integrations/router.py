@@ -11,6 +11,7 @@ from sqlalchemy import select
 from backend.deps import ContextDep, CurrentUser, SessionDep
 from backend.models.integration import Integration
 from backend.pagination import Page, PageDep, paginate
+from backend.platform.sources import integration_changed
 from tools.registry import connectors
 
 from . import service
@@ -60,7 +61,9 @@ async def create_integration(
     body: IntegrationCreate, user: CurrentUser, session: SessionDep, ctx: ContextDep
 ) -> IntegrationOut:
     """Create an integration; credentials are encrypted and never returned."""
-    return service.to_out(await service.create(session, ctx, user, body))
+    integration = await service.create(session, ctx, user, body)
+    await integration_changed(ctx, session, "created", integration)
+    return service.to_out(integration)
 
 
 @router.get("/{integration_id}", response_model=IntegrationOut)
@@ -78,7 +81,10 @@ async def replace_integration(
 ) -> IntegrationOut:
     """Replace name and config (credentials omitted = keep the stored ones)."""
     integration = await service.get_visible(session, user, integration_id)
-    return service.to_out(await service.update(session, ctx, user, integration, body))
+    previous_status = integration.status
+    await service.update(session, ctx, user, integration, body)
+    await integration_changed(ctx, session, "updated", integration, previous_status=previous_status)
+    return service.to_out(integration)
 
 
 @router.patch("/{integration_id}", response_model=IntegrationOut)
@@ -91,17 +97,27 @@ async def patch_integration(
 ) -> IntegrationOut:
     """Change some fields."""
     integration = await service.get_visible(session, user, integration_id)
-    return service.to_out(await service.update(session, ctx, user, integration, body))
+    previous_status = integration.status
+    await service.update(session, ctx, user, integration, body)
+    await integration_changed(ctx, session, "updated", integration, previous_status=previous_status)
+    return service.to_out(integration)
 
 
 @router.delete("/{integration_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+async def delete_integration(
+    integration_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep
+) -> None:
     integration = await service.get_visible(session, user, integration_id)
     await service.delete(session, user, integration)
+    await integration_changed(ctx, session, "deleted", integration)
 
 
 @router.post("/{integration_id}/test", response_model=TestResultOut)
 async def test_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Any:
     """Check the connection step by step. An unreachable system is `ok: false`, never an error status."""
     integration = await service.get_visible(session, user, integration_id)
-    return await service.test_connection(session, ctx, user, integration)
+    previous_status = integration.status
+    result = await service.test_connection(session, ctx, user, integration)
+    summary = {"ok": result.ok, "latency_ms": result.latency_ms, "error": result.error}
+    await integration_changed(ctx, session, "tested", integration, previous_status=previous_status, result=summary)
+    return result

@@ -1,13 +1,16 @@
 """ORM models, one table per module; importing this package registers them all on `Base.metadata`."""
 
+from backend.models.api_key import ApiKey
 from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
+from backend.models.webhook import Webhook, WebhookDelivery
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
     "ChatEvent",
     "ChatMessage",
@@ -17,4 +20,6 @@ __all__ = [
     "Integration",
     "RefreshToken",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]
