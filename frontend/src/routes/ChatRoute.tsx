@@ -39,8 +39,12 @@ function NewChat({ onCreated, menuButton }: { onCreated: (created: SessionCreate
               // Straight into the box, caret at the end, ready to send or finish the sentence.
               const box = document.getElementById("composer-input");
               if (box instanceof HTMLTextAreaElement) {
-                box.focus();
-                window.requestAnimationFrame(() => box.setSelectionRange(prompt.length, prompt.length));
+                // Both in the frame after React has rendered the prompt, so focus and caret arrive together
+                // (a focus that came first would let typing start before the caret moved to the end).
+                window.requestAnimationFrame(() => {
+                  box.focus();
+                  box.setSelectionRange(prompt.length, prompt.length);
+                });
               }
             }}
           />
