@@ -55,6 +55,7 @@ def rss_mb(pid: int) -> float:
 class Replica:
     url: str
     process: subprocess.Popen[bytes]
+    log: str
 
     @property
     def ws(self) -> str:
@@ -88,7 +89,7 @@ def start_replicas(count: int, database_url: str, data_dir: Path, token_delay_ms
             stdout=log,
             stderr=log,
         )
-        replicas.append(Replica(f"http://127.0.0.1:{port}", process))
+        replicas.append(Replica(f"http://127.0.0.1:{port}", process, str(data_dir / f"server-{port}.log")))
     return replicas
 
 
@@ -103,7 +104,8 @@ async def wait_ready(replicas: list[Replica]) -> None:
                     pass
                 await asyncio.sleep(0.1)
             else:
-                raise RuntimeError(f"{replica.url} did not start")
+                log = Path(replica.log).read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"{replica.url} did not start; its log ends:\n{log}")
 
 
 def stop_replicas(replicas: list[Replica]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 
 import psycopg
 import pytest
@@ -52,3 +54,14 @@ async def test_memory_and_approval_across_runners_on_postgres(scratch_database: 
         assert events[-1].type == "final" and NOTES["todo"] == "call Bob"
         await runner.rewind("pg", keep_user_turns=1)
         assert [m.type for m in await runner.history("pg")] == ["human", "ai", "tool", "ai"]
+
+
+async def test_replicas_starting_together_set_up_the_checkpointer_once(scratch_database: str) -> None:
+    """Several processes opening the saver on a fresh database at the same moment all start."""
+
+    async def open_one(stack: AsyncExitStack) -> None:
+        await stack.enter_async_context(open_checkpointer(scratch_database))
+
+    async with AsyncExitStack() as stack:
+        results = await asyncio.gather(*(open_one(stack) for _ in range(4)), return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
