@@ -104,7 +104,7 @@ async def wait_ready(replicas: list[Replica]) -> None:
                     pass
                 await asyncio.sleep(0.1)
             else:
-                log = Path(replica.log).read_text(errors="replace")[-3000:]
+                log = (await asyncio.to_thread(Path(replica.log).read_text, errors="replace"))[-3000:]
                 raise RuntimeError(f"{replica.url} did not start; its log ends:\n{log}")
 
 
