@@ -21,7 +21,16 @@ if [ -f frontend/package.json ]; then
   run "frontend unit tests" bash -c "cd frontend && npm test --silent"
 fi
 
-run "pytest (SQLite)" $BIN/pytest -q -p no:cacheprovider -m "not e2e"
+# pytest-xdist: the Python passes run on every core (each worker has its own SQLite file or PostgreSQL
+# database, see tests/conftest.py); tests marked `serial` restart a shared service and run alone after.
+WORKERS=${PYTEST_WORKERS:-$(nproc)}
+pytest_pass() {  # pytest_pass: the parallel part, then the serial part (exit 5 = none of them here)
+  $BIN/pytest -q -p no:cacheprovider -m "not e2e and not serial" -n "$WORKERS" || return 1
+  $BIN/pytest -q -p no:cacheprovider -m "serial and not e2e"
+  local code=$?
+  [ $code -eq 0 ] || [ $code -eq 5 ]
+}
+run "pytest (SQLite)" pytest_pass
 
 # Browser end-to-end tests (tests/e2e): once, against a live server with its own SQLite database.
 # Under CI they must run: a missing Chromium fails the build, and the tests fail (never skip) when
@@ -49,7 +58,7 @@ with psycopg.connect(sys.argv[1], autocommit=True, connect_timeout=5) as c:
 PY
 then
   pg_url="${PG_ADMIN_URL%/*}/$scratch"
-  TEST_DATABASE_URL="$pg_url" $BIN/pytest -q -p no:cacheprovider -m "not e2e" || failures+=("pytest (PostgreSQL)")
+  TEST_DATABASE_URL="$pg_url" pytest_pass || failures+=("pytest (PostgreSQL)")
   $BIN/python - "$PG_ADMIN_URL" "$scratch" <<'PY'
 import sys, psycopg
 with psycopg.connect(sys.argv[1], autocommit=True) as c:

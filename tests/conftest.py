@@ -7,14 +7,16 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from backend.config import Settings
 from backend.db.base import Base
@@ -33,12 +35,39 @@ def data_dir() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def database_url(data_dir: Path) -> str:
-    """The database under test, migrated once per session."""
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'test.db'}"
-    url = Settings(database_url=url).resolved_database_url
-    upgrade(url)
-    return url
+def database_url(data_dir: Path) -> Iterator[str]:
+    """The database under test, migrated once per session (per pytest-xdist worker)."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if not configured:
+        url = Settings(database_url=f"sqlite+aiosqlite:///{data_dir / 'test.db'}").resolved_database_url
+        upgrade(url)
+        yield url
+        return
+    with worker_database(configured) as own:
+        url = Settings(database_url=own).resolved_database_url
+        upgrade(url)
+        yield url
+
+
+@contextmanager
+def worker_database(url: str) -> Iterator[str]:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own, since tests empty the
+    tables between them; it is created beside the configured one and dropped at the end."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgres"):
+        yield url
+        return
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

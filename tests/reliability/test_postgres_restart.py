@@ -26,6 +26,7 @@ CLUSTER_VERSION = max((p.name for p in Path("/etc/postgresql").glob("*")), defau
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.serial,  # restarts the shared cluster: never beside other tests (scripts/test.sh)
     pytest.mark.skipif(
         not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"), reason="needs the PostgreSQL pass"
     ),

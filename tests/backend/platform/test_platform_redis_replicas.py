@@ -39,7 +39,8 @@ def replicas(tmp_path: Path, database_url: str) -> Iterator[list[str]]:
     """Two server processes sharing one database and one Redis namespace."""
     _redis_or_skip()
     prefix = f"sbtest-{uuid.uuid4().hex[:8]}"
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'replicas.db'}"
+    on_postgres = database_url.startswith("postgres")
+    url = database_url if on_postgres else f"sqlite:///{tmp_path / 'replicas.db'}"
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT")},
         "DATABASE_URL": url,
@@ -78,7 +79,7 @@ def replicas(tmp_path: Path, database_url: str) -> Iterator[list[str]]:
                     pass
                 assert time.monotonic() < deadline, "servers did not start"
                 time.sleep(0.2)
-        if os.environ.get("TEST_DATABASE_URL"):
+        if on_postgres:
             _wipe(url)
         yield bases
     finally:
