@@ -3,7 +3,10 @@ FROM node:20-bookworm-slim AS frontend
 WORKDIR /src
 COPY . .
 # The web app is built when its sources are in the context; the API serves without it otherwise.
-RUN if [ -f frontend/package.json ]; then cd frontend && npm ci --no-audit --no-fund && npm run build; \
+# It depends on the TypeScript client (sdk/typescript), built first.
+RUN if [ -f frontend/package.json ]; then \
+      (cd sdk/typescript && npm ci --no-audit --no-fund && npm run build) \
+      && cd frontend && npm ci --no-audit --no-fund && npm run build; \
     else mkdir -p frontend/dist; fi
 
 FROM python:3.11-slim-bookworm

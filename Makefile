@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install frontend lint format fuzz clean
+.PHONY: run test install sdk-typescript frontend protocol lint format fuzz clean
 
 run: install frontend ## install and start on the embedded defaults (SQLite, offline model, demo sandboxes)
 	DEMO_MODE=true HL7_LISTEN_PORT=$${HL7_LISTEN_PORT:-2575} $(BIN)/switchboard serve --migrate
@@ -21,7 +21,15 @@ $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	$(BIN)/pip install --quiet -e sdk/python --config-settings editable_mode=compat  # the Python client (tests/sdk)
 	touch $(STAMP)
 
-frontend: ## build the web app when its sources exist
+sdk-typescript: ## install and build the TypeScript client (the web app depends on it)
+	cd sdk/typescript && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
+		&& npm run build --silent
+
+protocol: install sdk-typescript ## regenerate the protocol files and the TypeScript types after changing a frame or a REST schema
+	$(BIN)/python -m backend.protocol.export
+	cd sdk/typescript && npm run generate --silent && npm run build --silent
+
+frontend: sdk-typescript ## build the web app when its sources exist
 	@if [ -f frontend/package.json ]; then \
 		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } \
 		&& npm run build; \
@@ -44,4 +52,4 @@ format: install
 	$(BIN)/ruff format $(PY_DIRS)
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) frontend/node_modules frontend/dist sdk/typescript/node_modules sdk/typescript/dist .mypy_cache .ruff_cache .pytest_cache

@@ -17,6 +17,10 @@ run "ruff format" $BIN/ruff format --check "${PY_DIRS[@]}"
 run "mypy" $BIN/mypy
 run "import layers" $BIN/lint-imports
 
+# One typed protocol: the exported schema and the generated TypeScript must match the code.
+run "protocol files fresh" bash -c "$BIN/python -m backend.protocol.export --check && cd sdk/typescript && npm run check:generated --silent"
+run "typescript client (types + tests against live servers)" bash -c "cd sdk/typescript && npm run typecheck --silent && npm test --silent"
+
 if [ -f frontend/package.json ]; then
   run "frontend unit tests" bash -c "cd frontend && npm test --silent"
 fi

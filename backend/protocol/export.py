@@ -43,7 +43,11 @@ def frames_schema() -> dict[str, Any]:
     )
     # pydantic writes "any JSON" as `{}`, which generators read as "an object": say what it is.
     if schema.get("$defs", {}).get("JsonValue") == {}:
-        schema["$defs"]["JsonValue"] = {"type": ["string", "number", "boolean", "object", "array", "null"]}
+        schema["$defs"]["JsonValue"] = {
+            "type": ["string", "number", "boolean", "object", "array", "null"],
+            # json-schema-to-typescript's extension: the recursive type, not "any object".
+            "tsType": "string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }",
+        }
     schema["title"] = "SwitchboardProtocol"
     schema["description"] = "Chat stream frames (WebSocket and SSE) and events-socket frames."
     return schema

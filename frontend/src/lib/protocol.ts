@@ -1,6 +1,6 @@
 /**
- * Types mirroring the backend contract (shared/protocol.md, docs/api.md): REST bodies and the
- * WebSocket chat frames. Keep in step with backend/chat/schemas.py and friends.
+ * The backend contract as the app sees it (docs/protocol.md, docs/api.md): the stream frames from the
+ * client package (generated), and the REST bodies the screens use.
  */
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -76,120 +76,26 @@ export interface StoredMessage {
 
 // ------------------------------------------------------------------ WebSocket frames
 
-export type FinishReason = "stop" | "cancelled" | "error";
+// The stream frames are generated from the backend's pydantic definitions and come with the
+// client package (one typed protocol for the SPA, the TypeScript and the Python clients).
+export {
+  CloseCode,
+  parseServerFrame,
+  SERVER_FRAME_TYPES,
+  type AgentEventFrame,
+  type ApprovalRequiredFrame,
+  type ClientFrame,
+  type ConnectionEstablishedFrame,
+  type ErrorFrame,
+  type FinalFrame,
+  type FinishReason,
+  type PongFrame,
+  type ServerFrame,
+  type TokenFrame,
+  type ToolCallFrame,
+  type ToolResultFrame,
+} from "@switchboard/client";
 export type ApprovalDecision = "approve" | "reject" | "edit";
-
-interface FrameBase<T extends string, M> {
-  type: T;
-  content: string;
-  metadata: M;
-  timestamp: string;
-  seq: number;
-  run_id: string;
-}
-
-export type ConnectionEstablishedFrame = FrameBase<"connection_established", { session_id: string }>;
-export type AgentEventFrame = FrameBase<
-  "agent_event",
-  { event_type: string; details?: JsonValue; decision?: string; tool_call_id?: string } & JsonObject
->;
-export type ToolCallFrame = FrameBase<
-  "tool_call",
-  { tool_name: string; tool_call_id: string; args: JsonObject; status: "started" }
->;
-export type ToolResultFrame = FrameBase<
-  "tool_result",
-  { tool_name: string; tool_call_id: string; status: "completed" | "failed"; result: JsonValue }
->;
-export type ApprovalRequiredFrame = FrameBase<
-  "approval_required",
-  {
-    tool_call_id: string;
-    tool_name: string;
-    args: JsonObject;
-    description: string;
-    allowed_decisions: ApprovalDecision[];
-    integration_id?: string;
-    operation?: string;
-  }
->;
-export type TokenFrame = FrameBase<"token", { token_index: number; message_id: string }>;
-export type FinalFrame = FrameBase<
-  "final",
-  {
-    session_id: string;
-    message_id: string;
-    tokens_used: number;
-    finish_reason: FinishReason;
-    usage?: JsonObject;
-  }
->;
-export type ErrorFrame = FrameBase<"error", { code: string }>;
-export type PongFrame = FrameBase<"pong", JsonObject>;
-
-export type ServerFrame =
-  | ConnectionEstablishedFrame
-  | AgentEventFrame
-  | ToolCallFrame
-  | ToolResultFrame
-  | ApprovalRequiredFrame
-  | TokenFrame
-  | FinalFrame
-  | ErrorFrame
-  | PongFrame;
-
-export const SERVER_FRAME_TYPES: ReadonlySet<string> = new Set<ServerFrame["type"]>([
-  "connection_established",
-  "agent_event",
-  "tool_call",
-  "tool_result",
-  "approval_required",
-  "token",
-  "final",
-  "error",
-  "pong",
-]);
-
-export type ClientFrame =
-  | { type: "message"; message: string; metadata?: JsonObject }
-  | { type: "cancel" }
-  | { type: "regenerate" }
-  | { type: "edit"; message_id: string; message: string }
-  | { type: "approval"; tool_call_id: string; decision: ApprovalDecision; args?: JsonObject; reason?: string }
-  | { type: "resume"; after_seq: number }
-  | { type: "ping" }
-  | { type: "auth"; token: string };
-
-/** WebSocket close codes the server uses. */
-export const CloseCode = {
-  unauthenticated: 4401,
-  forbidden: 4403,
-  notFound: 4404,
-  slowConsumer: 1013,
-} as const;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Validate an incoming frame's envelope; anything malformed is dropped, never trusted. */
-export function parseServerFrame(raw: string): ServerFrame | null {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  if (!isObject(data) || typeof data.type !== "string" || !SERVER_FRAME_TYPES.has(data.type)) return null;
-  if (typeof data.seq !== "number" || !Number.isFinite(data.seq)) return null;
-  return {
-    ...data,
-    content: typeof data.content === "string" ? data.content : "",
-    metadata: isObject(data.metadata) ? data.metadata : {},
-    run_id: typeof data.run_id === "string" ? data.run_id : "",
-    timestamp: typeof data.timestamp === "string" ? data.timestamp : "",
-  } as ServerFrame;
-}
 
 // ------------------------------------------------------------------ integrations
 

@@ -223,7 +223,9 @@ function applyRunFrame(item: AssistantItem, frame: ServerFrame): AssistantItem {
       const meta = frame.metadata;
       if (meta.event_type === "approval_decision") {
         // The decision's fields live under `details` (agents/runtime.py); accept them at top level too.
-        const details = typeof meta.details === "object" && meta.details !== null && !Array.isArray(meta.details) ? meta.details : meta;
+        const details = (
+          typeof meta.details === "object" && meta.details !== null && !Array.isArray(meta.details) ? meta.details : meta
+        ) as JsonObject;
         const toolCallId = str(details.tool_call_id);
         if (!toolCallId) return item;
         return { ...item, approvals: resolveApproval(item.approvals, toolCallId, str(details.decision, "decided")) };
@@ -262,7 +264,7 @@ function applyRunFrame(item: AssistantItem, frame: ServerFrame): AssistantItem {
       const card: ApprovalCard = {
         toolCallId: meta.tool_call_id,
         toolName: meta.tool_name,
-        args: meta.args ?? {},
+        args: (meta.args ?? {}) as JsonObject, // the tool's own arguments: JSON from the model
         description: meta.description ?? "",
         allowedDecisions: Array.isArray(meta.allowed_decisions) ? meta.allowed_decisions : ["approve", "reject"],
         status: "pending",

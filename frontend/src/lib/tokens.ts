@@ -1,5 +1,6 @@
 /** Access and refresh tokens, kept in localStorage so a reload stays signed in. */
 
+import type { TokenStore } from "@switchboard/client";
 import type { TokenPair } from "./protocol";
 
 const STORAGE_KEY = "switchboard.auth";
@@ -46,16 +47,15 @@ export function loadTokens(): StoredTokens | null {
   return null;
 }
 
-/** Store a fresh pair from login or refresh. */
-export function saveTokens(pair: TokenPair, now: number = Date.now()): StoredTokens {
-  const tokens: StoredTokens = {
-    accessToken: pair.access_token,
-    refreshToken: pair.refresh_token,
-    expiresAt: now + pair.expires_in * 1000,
-  };
+function store(tokens: StoredTokens): StoredTokens {
   storage()?.setItem(STORAGE_KEY, JSON.stringify(tokens));
   listeners.forEach((listener) => listener(tokens));
   return tokens;
+}
+
+/** Store a fresh pair from login or refresh. */
+export function saveTokens(pair: TokenPair, now: number = Date.now()): StoredTokens {
+  return store({ accessToken: pair.access_token, refreshToken: pair.refresh_token, expiresAt: now + pair.expires_in * 1000 });
 }
 
 /** Forget the tokens (sign out, or a refresh that was refused). */
@@ -69,3 +69,11 @@ export function onTokensChange(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
+
+/** The client package's view of this storage: the API client refreshes and clears through it. */
+export const tokenStore: TokenStore = {
+  load: loadTokens,
+  save: (tokens) =>
+    void store({ accessToken: tokens.accessToken, refreshToken: tokens.refreshToken ?? "", expiresAt: tokens.expiresAt ?? 0 }),
+  clear: clearTokens,
+};

@@ -1,9 +1,9 @@
 import type { ReactNode } from "react";
-import { ApiError } from "../../lib/api";
+import { ApiError, formatDetail } from "../../lib/api";
 
 /** A readable line for any thrown value, preferring the API's `detail`. */
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.detail;
+  if (error instanceof ApiError) return formatDetail(error.detail) || error.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -3,18 +3,12 @@
  * This interface was referenced by `SwitchboardProtocol`'s JSON-Schema
  * via the `definition` "JsonValue".
  */
-export type JsonValue = (string | number | boolean | {
-
-} | unknown[] | null)
-export type JsonValue1 = (string | number | boolean | {
-
-} | unknown[] | null)
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type JsonValue1 = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 /**
  * the tool's result: parsed JSON, or its text
  */
-export type JsonValue2 = (string | number | boolean | {
-
-} | unknown[] | null)
+export type JsonValue2 = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 /**
  * Chat stream frames (WebSocket and SSE) and events-socket frames.
