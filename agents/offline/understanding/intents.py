@@ -71,8 +71,11 @@ class Ranking:
         return next(((n, s) for n, s in self.scores[1:] if n.split(".", 1)[0] != first), None)
 
     def ambiguous(self, floor: float = FLOOR, margin: float = MARGIN) -> tuple[str, str] | None:
-        """Two labels of different domains, both plausible and too close to pick one."""
-        best, other = self.best, self.runner_up_elsewhere()
+        """Two labels of different systems, both plausible and too close to pick one.
+
+        `general` (help, greetings) is the fallback rather than a system, so it never takes part."""
+        systems = Ranking(tuple(item for item in self.scores if not item[0].startswith("general.")))
+        best, other = systems.best, systems.runner_up_elsewhere()
         if best is None or other is None or best[1] < floor or other[1] < floor:
             return None
         return (best[0], other[0]) if best[1] - other[1] < margin else None

@@ -12,7 +12,7 @@ from agents.offline.render import bullets
 from agents.offline.skill import ToolInfo
 
 CLARIFY_OPENING = "Just to be sure I do the right thing:"
-FALLBACK_OPENING = "I'm not sure what you'd like me to do"
+FALLBACK_OPENING = "I can't do that yet, or I didn't understand it"
 _TYPE_NAMES = {"jira": "Jira", "emr": "EMR (FHIR)", "hl7": "HL7 v2"}
 
 
