@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.offline.render import failure
 from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn
+from agents.offline.skills.fhir_examples import OPERATIONS
 from agents.offline.skills.fhir_history import PatientRef, last_listed, refs_from_history
 from agents.offline.skills.fhir_names import NICKNAMES, Person, fold, group_people, name_matches
 from agents.offline.skills.fhir_render import aggregate_section, persons_table
@@ -50,14 +51,17 @@ def _plan(request: EmrRequest) -> SearchPlan:
         return SearchPlan((({"birthdate": request.birthdate},),) if request.birthdate else (), None)
     words = span.split()
     first = ({"name": span, **extra},)
-    second = tuple({"name": w, **extra} for w in words if len(w) >= 2 and len(words) > 1)
-    second += tuple({"name": other, **extra} for other in request.names.spans[1:2])
+    # Then the outer words alone (a typo or an extra word in one of them no longer hides the patient), and
+    # a nickname's formal name; each round runs only when the one before found nobody (a call per EMR).
+    outer = list(dict.fromkeys([words[-1], words[0]])) if len(words) > 1 else []
+    second = tuple({"name": w, **extra} for w in outer if len(w) >= 2)
+    if not second and request.names.spans[1:2]:
+        second = ({"name": request.names.spans[1], **extra},)
     third: list[dict[str, str]] = []
     for word in words:
-        for formal in NICKNAMES.get(word.lower(), ()):
+        for formal in NICKNAMES.get(word.lower(), ())[:1]:
             third.append({"name": " ".join([formal.capitalize(), *[w for w in words if w != word]]), **extra})
-    third += [{"name": w[:3], **extra} for w in words if len(w) >= 4]
-    return SearchPlan(tuple(r for r in (first, second, tuple(third)) if r), span)
+    return SearchPlan(tuple(r for r in (first, second, tuple(third[:1])) if r), span)
 
 
 def _patients(outcome: ToolOutcome) -> list[dict[str, Any]]:
@@ -67,6 +71,7 @@ def _patients(outcome: ToolOutcome) -> list[dict[str, Any]]:
 
 class FhirSkill:
     name = "fhir"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
         if not turn.has_operation("emr."):

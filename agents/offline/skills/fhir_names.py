@@ -38,7 +38,7 @@ _NOT_NAME_WORDS = """
     low normal fine good bad worse better level levels value values reading readings result numbers range ranges
     trend trending going rising falling down time since between across elevated abnormal within whether status
     state patients people person persons function functions work works working looking looks seem seems doing guy
-    lady gentleman women men
+    lady gentleman women men youngest oldest elder eldest
 """
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 NICKNAMES: dict[str, tuple[str, ...]] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from agents.offline.skill import Turn, normalize
 from agents.offline.skills.fhir_answers import RANGE_QUESTION, TREND, YES_NO
@@ -205,9 +206,15 @@ def _free_terms(words: str, topic: str, emr_words: set[str]) -> list[Term]:
 def read_request(turn: Turn, text: str | None = None) -> EmrRequest:
     """The request in `text` (default: this turn's own words), before any earlier request is merged in."""
     raw = user_words(turn) if text is None else split_pasted(text).own_words
+    emrs = tuple(t.integration_name for t in turn.tools_for("emr.find_patient") if t.integration_name)
+    return _parse(raw, emrs)
+
+
+@lru_cache(maxsize=512)
+def _parse(raw: str, emrs: tuple[str, ...]) -> EmrRequest:
+    """Cached: every skill's score and step of every model call in a turn reads the same words."""
     words = normalize(raw)
-    emrs = [t.integration_name for t in turn.tools_for("emr.find_patient") if t.integration_name]
-    emr_words = _emr_words(emrs)
+    emr_words = _emr_words(list(emrs))
     yes_no = bool(YES_NO.search(words))
     measures = measures_of(words)
     terms = {"allergies": allergen_terms(words), "medications": drug_terms(words), "conditions": condition_terms(words)}
@@ -244,7 +251,7 @@ def read_request(turn: Turn, text: str | None = None) -> EmrRequest:
         yes_no=yes_no,
         trend=bool(TREND.search(words)) and bool(measures or set(topics) & {"vitals", "labs"}),
         ranged=bool(RANGE_QUESTION.search(words)),
-        emrs=emr_scope(words, emrs),
+        emrs=emr_scope(words, list(emrs)),
         names=names,
         birthdate=birthdate_of(words),
         identifier=identifier,

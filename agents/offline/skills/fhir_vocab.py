@@ -172,12 +172,16 @@ def allergen_terms(text: str) -> list[Term]:
     return _terms(text, _ALLERGENS)
 
 
-_EVERY_PATTERN = [p for _, p in TOPICS] + [p for _, p in _MEASURE_PATTERNS]
-_EVERY_PATTERN += [p for p, _ in _CONDITIONS + _DRUGS + _ALLERGENS]
+_EVERY_WORD = re.compile(
+    "|".join(
+        [rf"\b(?:{words})\b" for words in TOPIC_WORDS.values()]
+        + [rf"\b(?:{m.words})\b" for m in MEASURES]
+        + [rf"\b(?:{words})\b" for words in [*CONDITION_TERMS, *DRUG_CLASSES, *ALLERGEN_CLASSES]]
+    ),
+    re.IGNORECASE,
+)
 
 
 def strip_vocabulary(text: str) -> str:
     """`text` with every span the vocabulary knows replaced by a break ("|"): what is left may be a name."""
-    for pattern in _EVERY_PATTERN:
-        text = pattern.sub(" | ", text)
-    return text
+    return _EVERY_WORD.sub(" | ", text)

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from agents.offline.render import bullets, failure
 from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn, normalize
 from agents.offline.skills.hl7_answers import ack_answer, send_reply, validation_reply
+from agents.offline.skills.hl7_examples import OPERATIONS
 from agents.offline.skills.hl7_explain import walkthrough
 from agents.offline.skills.hl7_intents import (
     build_arguments,
@@ -65,6 +66,14 @@ def earlier_message(turn: Turn) -> str | None:
     return None
 
 
+def _hypothetical(turn: Turn, words: str) -> bool:
+    """ "What would happen if I sent this", "don't send it yet": the planner's reading when it made one."""
+    understanding = getattr(turn, "understanding", None)
+    if understanding is not None:
+        return bool(understanding.hypothetical) or is_hypothetical(words)
+    return is_hypothetical(words)
+
+
 def _json(content: object) -> object:
     try:
         return json.loads(content) if isinstance(content, str) else None
@@ -81,6 +90,7 @@ def _last_send(turn: Turn) -> ToolOutcome | None:
 
 class Hl7Skill:
     name = "hl7"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
         if not turn.has_operation("hl7."):
@@ -135,6 +145,8 @@ class Hl7Skill:
         if message is None:
             return Reply("Paste the HL7 message (starting with `MSH|`) and I will read it.")
         act = "send" if intent == "send_built" else act_for_message(words)
+        if _hypothetical(turn, words) and act in ("send", "explain"):
+            act = "validate"  # asking about a send: check it and say what would happen, never send
         if act == "ack":
             return self._ack(turn)
         if act == "send":
@@ -206,16 +218,16 @@ class Hl7Skill:
         if operation == "hl7.send":
             return send_reply(data)
         if operation == "hl7.validate":
-            return validation_reply(data, hypothetical=is_hypothetical(words))
-        return self._explanation(data, words)
+            return validation_reply(data, hypothetical=_hypothetical(turn, words))
+        return self._explanation(data, _hypothetical(turn, words))
 
-    def _explanation(self, data: dict[str, object], words: str) -> str:
+    def _explanation(self, data: dict[str, object], hypothetical: bool) -> str:
         problems = data.get("problems") or []
         assert isinstance(problems, list)
         errors = [p for p in problems if p.get("severity") == "error"]
         lines = bullets(f"**{p['location']}** ({p['severity']}): {p['message']}" for p in problems)
         if errors:
-            return validation_reply(data, hypothetical=is_hypothetical(words), explained=True)
+            return validation_reply(data, hypothetical=hypothetical, explained=True)
         text = walkthrough(data)
         verdict = "It validates cleanly." if not problems else "It is valid, with notes:\n" + lines
         return text + "\n\n" + verdict

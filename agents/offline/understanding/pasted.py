@@ -25,8 +25,10 @@ _MSH = re.compile(r"MSH(?:\||(?P<sep>[^\w\s\-])(?=[^\w\s]{3}))")
 _SEGMENT_START = re.compile(r"[A-Z][A-Z0-9]{2}[|^~\\&#]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # A message pasted from a log or a one-line chat box: segments separated by spaces, not line breaks.
-_INLINE_SEGMENT = re.compile(r"[ \t]+(?=(?:EVN|PID|PD1|NK1|PV1|PV2|ORC|OBR|OBX|NTE|AL1|DG1|IN1|GT1|MSA|ERR|SCH|RXA|RXR|"
-                             r"RXE|RXO|SPM|TQ1|MRG|SFT|AIS|AIG|AIL|AIP|RGS|FT1|PR1|ROL|TXA|Z[A-Z0-9]{2})\|)")  # fmt: skip
+_INLINE_SEGMENT = re.compile(
+    r"[ \t]+(?=(?:EVN|PID|PD1|NK1|PV1|PV2|ORC|OBR|OBX|NTE|AL1|DG1|IN1|GT1|MSA|ERR|SCH|RXA|RXR|"
+    r"RXE|RXO|SPM|TQ1|MRG|SFT|AIS|AIG|AIL|AIP|RGS|FT1|PR1|ROL|TXA|Z[A-Z0-9]{2})\|)"
+)
 _INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 
