@@ -226,6 +226,13 @@ def any_answer(items: list[dict[str, Any]], key: str, who: str, noun: str, sourc
     return f"**Yes** — {who} has {len(names)} {noun} on record: {'; '.join(names)}."
 
 
+def _per_source(items: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[str(item.get("source"))] = counts.get(str(item.get("source")), 0) + 1
+    return ", ".join(f"{n} encounter{'s' if n != 1 else ''} in {source}" for source, n in counts.items())
+
+
 def encounters_lead(items: list[dict[str, Any]], who: str, words: str) -> str:
     if not items:
         return f"No visits or admissions are recorded for **{who}**."
@@ -235,7 +242,7 @@ def encounters_lead(items: list[dict[str, Any]], who: str, words: str) -> str:
     what = latest.get("type") or latest.get("encounter_class") or "encounter"
     sentence = (
         f"**{who}** was last seen on **{_day(str(latest.get('start') or '?'))}** ({what}, {latest.get('status')}, "
-        f"{latest.get('source')}); {len(items)} encounter{'s' if len(items) != 1 else ''} on record."
+        f"{latest.get('source')}); on record: {_per_source(items)}."
     )
     if re.search(r"\b(admi\w*|hospitali[sz]\w*|inpatient|stays?)\b", words):
         inpatient = [e for e in items if str(e.get("encounter_class") or "").lower() in ("inpatient", "imp", "acute")]

@@ -212,7 +212,7 @@ def _same_person(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def group_people(patients: list[dict[str, Any]]) -> list[Person]:
-    """Records of the same person across sources grouped together, in first-seen order."""
+    """Records of the same person across sources grouped together, ordered by name."""
     people: list[Person] = []
     for patient in patients:
         key = (patient.get("source"), patient.get("id"))
@@ -231,4 +231,5 @@ def group_people(patients: list[dict[str, Any]]) -> list[Person]:
             people.append(Person([patient]))
         else:
             home.records.append(patient)
-    return people
+    # Listed by family then given name, so "the second one" means the same row whichever EMR answered first.
+    return sorted(people, key=lambda p: (fold(str(p.records[0].get("family") or "")), fold(p.name)))

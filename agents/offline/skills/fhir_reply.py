@@ -85,7 +85,8 @@ def _lead(
         if request.ranged:
             flagged = out_of_range(items, topic, sex)
             if flagged:
-                return [f"Outside the typical adult ranges for **{who}**: " + "; ".join(flagged) + "."]
+                rest = " Everything else is within the typical adult ranges."
+                return [f"Outside the typical adult ranges for **{who}**: " + "; ".join(flagged) + "." + rest]
             return [f"All of **{who}**'s latest {topic} are within the typical adult ranges."] if items else []
         return []
     if topic == "encounters":
