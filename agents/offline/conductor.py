@@ -25,7 +25,7 @@ from agents.offline.skill import Call, Reply, Skill, Step, ToolOutcome, Turn
 from agents.offline.understanding import IntentRouter, Operation, Ranking, Understanding, split_pasted
 from agents.offline.understanding.dialogue import DialogueState, ordinal_index
 from agents.offline.understanding.replies import CLARIFY_OPENING, clarifying_question
-from agents.offline.understanding.requests import is_confirmation, is_hypothetical, split_steps
+from agents.offline.understanding.requests import is_confirmation, is_hypothetical, split_steps, without_hold
 
 _STEP_ID = re.compile(r"^call_s(\d+)_")
 SURE = 0.85  # a skill this sure of a request (an issue key, a pasted message...) is never second-guessed
@@ -79,15 +79,16 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
     request = read_request(turn, router)
     pasted = split_pasted(request.text)
     available = [t.operation for t in turn.tools]
-    steps = split_steps(pasted.own_words) if not request.forced else [pasted.own_words]
+    own = without_hold(pasted.own_words) if request.hypothetical else pasted.own_words
+    steps = split_steps(own) if not request.forced else [own]
     if len(steps) > 1 and not _distinct(router, steps, available):
-        steps = [pasted.own_words]
+        steps = [own]
     answers: list[str] = []
     for index, words in enumerate(steps):
         mine = tuple(o for o in turn.outcomes if step_of(o) == index)
         before = tuple(o for o in turn.outcomes if step_of(o) < index)
         ranking = _forced(router, request.forced) if request.forced else router.rank(words, available)
-        text = request.text if len(steps) == 1 else _with_pasted(words, pasted.blocks)
+        text = request.text if len(steps) == 1 and not request.hypothetical else _with_pasted(words, pasted.blocks)
         earlier = turn.earlier_outcomes + before
         understanding = Understanding(
             own_words=words,
@@ -99,9 +100,7 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
             step=index,
             carried=tuple(answers),
         )
-        sub = dataclasses.replace(
-            turn, text=text, outcomes=mine, earlier_outcomes=earlier, understanding=understanding
-        )
+        sub = dataclasses.replace(turn, text=text, outcomes=mine, earlier_outcomes=earlier, understanding=understanding)
         candidates = _owners(skills, request.forced) if request.forced else skills
         if not mine:
             question = _clarify(candidates, sub)

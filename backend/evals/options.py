@@ -13,7 +13,9 @@ DEFAULT_DATASET = Path("tests/evals/cases")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="provider:model (default: LLM_MODEL, else the offline model)")
     parser.add_argument("--filter", dest="pattern", help="category or case-id glob, comma-separated (jira,hl7-*)")
-    parser.add_argument("--out", type=Path, default=Path("eval-report"), help="where report.json/.html go (one sub-folder per split)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("eval-report"), help="where report.json/.html go (one sub-folder per split)"
+    )
     parser.add_argument(
         "--split", choices=CHOICES, default="all", help="dev, heldout or all (a table and a report per split)"
     )

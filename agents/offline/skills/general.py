@@ -9,7 +9,7 @@ from agents.offline.skill import Reply, Step, ToolInfo, Turn
 from agents.offline.understanding import Operation
 from agents.offline.understanding.replies import fallback
 
-_GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|(good )?(morning|afternoon|evening)|greetings|yo)\b")
+_GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|(good )?(morning|afternoon|evening|day)|greetings|yo)\b")
 _YOU = r"(you|u|ya)"
 # People ask for help in many ways: "wat can u do", "what are you capable of", "which systems am I on".
 _HELP = re.compile(
@@ -33,9 +33,11 @@ _TYPE_NAMES = {"jira": "Jira", "emr": "EMR (FHIR)", "hl7": "HL7 v2"}
 
 OPERATIONS = (
     Operation("general.help", "tell you what I can do", (
-        "what can you do", "help", "what are you able to help with", "how does this work", "what systems am i connected to",
-        "what can i ask you", "i'm new here, where do i start", "what are your features", "which integrations do i have",
-        "what is this assistant for", "what kind of things do you handle", "who are you", "what are you",
+        "what can you do", "help", "what are you able to help with", "how does this work",
+        "what systems am i connected to", "what can i ask you", "i'm new here, where do i start",
+        "what are your features", "which integrations do i have", "what is this assistant for",
+        "what kind of things do you handle", "who are you", "what are you", "i am a new user here",
+        "first time using this",
     ), needs=""),
     Operation("general.greeting", "say hello", (
         "hi", "hello there", "good morning", "hey", "hiya, how are you",

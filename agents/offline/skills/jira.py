@@ -29,9 +29,11 @@ from agents.offline.skills.jira_intents import (
 )
 from agents.offline.skills.jira_understanding import (
     grounded,
+    jira_kind,
+    refine,
     resolve_key,
-    semantic_intent,
     semantic_kind,
+    summary_from_rest,
     typed_jql,
 )
 
@@ -66,6 +68,8 @@ class JiraSkill:
             return 0.0  # a pasted HL7 message, whatever words surround it
         rules = self._rule_score(turn)
         meaning = 0.7 if semantic_kind(turn) is not None else 0.0
+        if resolve_key(turn) is not None and jira_kind(turn) is not None:
+            meaning = max(meaning, 0.75)  # "I'm starting on it now" right after an issue was shown
         return max(rules, meaning)
 
     def _rule_score(self, turn: Turn) -> float:
@@ -121,10 +125,12 @@ class JiraSkill:
 
     def _intent(self, turn: Turn, sites: list[str]) -> tuple[Intent | None, str | None]:
         intent, named = self._read(turn, sites)
-        if intent is None:
-            kind = semantic_kind(turn)
-            if kind is not None:
-                intent = semantic_intent(turn, kind)
+        if not _pending(turn):
+            intent = refine(turn, intent)
+        if intent is not None and intent.kind == "create" and not intent.args.get("summary"):
+            summary = summary_from_rest(turn.own_words)
+            if summary:
+                intent.args["summary"] = summary
         if intent is not None and intent.kind in _WRITES | {"get", "transitions"} and intent.key is None:
             intent.key = resolve_key(turn) or _key_from_context(turn)
         return intent, named
@@ -163,10 +169,6 @@ class JiraSkill:
                 "try. You can do it in Jira itself if your account has the permission. I can search, show, "
                 "create, comment on, move and assign issues."
             )
-        operation = _OPERATION[intent.kind]
-        tools = turn.tools_for(operation)
-        if not tools:
-            return Reply("Your Jira integration does not offer that here.")
         question = _missing(intent)
         if question:
             return Reply(question)
@@ -174,6 +176,10 @@ class JiraSkill:
         before = grounded(turn, intent, site)
         if before is not None:
             return before
+        operation = _OPERATION[intent.kind]
+        tools = turn.tools_for(operation)
+        if not tools:
+            return Reply("Your Jira integration does not offer that here.")
         args = _arguments(intent)
         if named:
             tools = [t for t in tools if t.integration_name == named] or tools

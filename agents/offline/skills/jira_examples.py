@@ -24,6 +24,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "which tickets were updated this week", "how many open bugs are there", "show me everything in review",
         "tickets with the label docs", "issues other people are working on", "search issues with jql",
         "find stories in the backlog", "open tasks in marketing", "is there a ticket for the dns renewal",
+        "is there something about the server being slow", "anything on the payment failure",
+        "do we already track the broken export somewhere",
     )),
     Operation("jira.get", "open one Jira issue", (
         "show me the ticket", "details of that issue", "what's the status of the ticket", "open the issue",
@@ -42,13 +44,15 @@ OPERATIONS: tuple[Operation, ...] = (
         "add a comment to the ticket", "leave a note on the issue", "comment that the fix is deployed",
         "reply on the ticket saying it works now", "post an update on it", "write on the issue that we are blocked",
         "note on the ticket: waiting for the vendor", "let them know in the ticket that it is fixed",
-        "add an update to the issue",
+        "add an update to the issue", "drop a note on the ticket saying the job finished", "tell the ticket that",
+        "comment: works for me", "put a remark on it that the customer called",
     )),
     Operation("jira.transition", "change a Jira issue's status", (
         "move it to done", "close the ticket", "mark it as in progress", "resolve the issue", "set it to in review",
         "start working on it", "reopen the ticket", "put the issue back to to do", "change the status to done",
         "we finished it, close it out", "flip it to in progress", "send it to review", "mark as complete",
-        "transition the issue", "it's fixed, resolve it please",
+        "transition the issue", "it's fixed, resolve it please", "i'm starting on it now", "i'll begin work on this",
+        "we are done with this one", "this can go to qa", "pause it, back to the backlog",
     )),
     Operation("jira.transitions", "list the statuses a Jira issue can move to", (
         "what statuses can it move to", "which transitions are available", "where can this ticket go next",
@@ -57,7 +61,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("jira.assign", "assign a Jira issue", (
         "assign it to me", "give the ticket to alex", "reassign the issue", "I'll take it", "make me the owner",
         "hand it over to priya", "put jordan on this ticket", "unassign the issue", "assign this one to sam",
-        "let dana own it", "change the assignee", "nobody should own it anymore",
+        "let dana own it", "change the assignee", "nobody should own it anymore", "hand the ticket over to someone",
+        "pass it on to jordan", "can alex take this one",
     )),
     Operation("jira.projects", "list your Jira projects", (
         "which projects are there", "list jira projects", "what projects can I see", "show all the projects",

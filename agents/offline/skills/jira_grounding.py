@@ -18,8 +18,8 @@ from agents.offline.understanding import clean_span, ground, mentions
 STATUS_ALIASES: dict[str, tuple[str, ...]] = {
     "done": ("done", "closed", "close", "resolved", "resolve", "complete", "completed", "finished", "finish",
              "fixed", "shipped", "over"),
-    "in progress": ("in progress", "progress", "started", "start", "working", "wip", "doing", "underway",
-                    "ongoing", "active"),
+    "in progress": ("in progress", "progress", "started", "start", "starting", "begin", "beginning", "working",
+                    "working on", "wip", "doing", "underway", "ongoing", "active", "pick up", "picking up"),
     "in review": ("in review", "review", "code review", "qa", "testing", "under review", "for review"),
     "to do": ("to do", "todo", "backlog", "reopen", "reopened", "open again", "not started", "new"),
 }  # fmt: skip
@@ -102,8 +102,11 @@ _NOT_DONE = re.compile(
     r"\b(not (yet )?(done|finished|closed|resolved|complete)|unfinished|unresolved|incomplete|still open|open|"
     r"outstanding|pending|remaining|active)\b"
 )
+_NOT_MINE = re.compile(
+    r"\b(not (assigned to|owned by|on) me|(that )?(are|is)n'?t mine|not mine|someone else'?s|other people'?s)\b"
+)
 _NO_OWNER = re.compile(
-    r"\b(unassigned|not assigned|no assignee|without (an? )?(owner|assignee)|nobody('s| is)? (on|assigned|owns)|"
+    r"\b(unassigned|not assigned(?! to)|no assignee|without (an? )?(owner|assignee)|nobody('s| is)? (on|assigned|owns)|"
     r"no ?one('s| is)? (on|assigned|working)|unowned|no owner|ownerless|assigned to (nobody|no one)|"
     r"(don'?t|do not|doesn'?t|does not) have (anyone|anybody|an owner|an assignee)|nobody (on|owns) (it|them))\b"
 )
@@ -124,6 +127,9 @@ def scope_clauses(words: str, projects: list[Project] | None) -> tuple[list[str]
     elif _NOT_DONE.search(rest):
         clauses.append("statusCategory != Done")
         rest = _NOT_DONE.sub(" ", rest)
+    if _NOT_MINE.search(rest):
+        clauses.append("(assignee != currentUser() OR assignee is EMPTY)")
+        rest = _NOT_MINE.sub(" ", rest)
     if _NO_OWNER.search(rest):
         clauses.append("assignee is EMPTY")
         rest = _NO_OWNER.sub(" ", rest)
@@ -146,7 +152,7 @@ def merge_jql(base: str | None, extra: list[str]) -> str | None:
     where, _, order = (base or "").partition(" ORDER BY ")
     parts = [p for p in where.split(" AND ") if p.strip()] if where.strip() else []
     contradicted = {"statusCategory = Done"} if "statusCategory != Done" in extra else set()
-    if "assignee is EMPTY" in extra:
+    if any(c.startswith(("assignee", "(assignee")) for c in extra):
         contradicted |= {p for p in parts if p.startswith("assignee")}
     parts = [p for p in parts if p not in contradicted]
     parts += [c for c in extra if c not in parts]

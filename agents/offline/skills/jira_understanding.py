@@ -14,6 +14,7 @@ from typing import Any
 
 from agents.offline.skill import Call, Reply, Step, ToolOutcome, Turn
 from agents.offline.skills.jira_grounding import (
+    STATUS_ALIASES,
     asked_project_span,
     ground_status,
     merge_jql,
@@ -22,7 +23,15 @@ from agents.offline.skills.jira_grounding import (
     scope_clauses,
     transitions_of,
 )
-from agents.offline.skills.jira_intents import Intent, assignee_of, comment_body, create_arguments, search_jql
+from agents.offline.skills.jira_intents import (
+    PLAIN_MINE,
+    Intent,
+    assignee_of,
+    comment_body,
+    create_arguments,
+    search_jql,
+    transition_target,
+)
 from agents.offline.understanding.dialogue import Entity, Mention, register_extractor
 
 _KINDS = {
@@ -31,10 +40,85 @@ _KINDS = {
     "jira.assign": "assign", "jira.projects": "projects", "jira.whoami": "whoami",
 }  # fmt: skip
 _STOP = set(
-    "a an the any anything some is are was were there do does did i me my we our you your it its of in on for to "
-    "about with and or please can could would show find list get tell give search look see jira ticket tickets "
-    "issue issues bug bugs task tasks what which who whats anyone something thing things have has that this those "
-    "these all".split()
+    [
+        "a",
+        "an",
+        "the",
+        "any",
+        "anything",
+        "some",
+        "is",
+        "are",
+        "was",
+        "were",
+        "there",
+        "do",
+        "does",
+        "did",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "it",
+        "its",
+        "of",
+        "in",
+        "on",
+        "for",
+        "to",
+        "about",
+        "with",
+        "and",
+        "or",
+        "please",
+        "can",
+        "could",
+        "would",
+        "show",
+        "find",
+        "list",
+        "get",
+        "tell",
+        "give",
+        "search",
+        "look",
+        "see",
+        "jira",
+        "ticket",
+        "tickets",
+        "issue",
+        "issues",
+        "bug",
+        "bugs",
+        "task",
+        "tasks",
+        "what",
+        "which",
+        "who",
+        "whats",
+        "anyone",
+        "something",
+        "thing",
+        "things",
+        "have",
+        "has",
+        "that",
+        "this",
+        "those",
+        "these",
+        "all",
+        "moment",
+        "now",
+        "currently",
+        "right",
+        "today",
+        "please",
+        "thanks",
+        "something",
+    ]
 )
 
 
@@ -56,7 +140,23 @@ def jira_entities(outcome: ToolOutcome) -> Mention | None:
 register_extractor("jira.", jira_entities)
 
 
-SEMANTIC_FLOOR = 0.45  # meaning alone (no Jira word, key or pattern) must be this close to act
+SEMANTIC_FLOOR = 0.40  # meaning alone (no Jira word, key or pattern) must be this close to act
+WITHIN_FLOOR = 0.25  # once the request is Jira's (a key, a Jira word, a Jira follow-up), which operation
+OVERRIDE_FLOOR = 0.40
+_QUESTION = re.compile(
+    r"^\s*(?:ok(?:ay)?,?\s+|so,?\s+|and\s+)?(?:what|whats|what's|who|whos|who's|which|when|where|why|how|is|are|"
+    r"does|did|has|have|was|were|any)\b|\?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _asks(words: str) -> bool:
+    """A question reads; it never turns a shown issue into a write ("what's the latest comment on …?")."""
+    return bool(_QUESTION.search(words))
+
+
+# A key alone reads as "show it"; these operations, when meant, win over that default reading.
+_OVERRIDES = {"comment", "transition", "assign", "transitions"}
 
 
 def semantic_kind(turn: Turn, *, floor: float = SEMANTIC_FLOOR) -> str | None:
@@ -70,6 +170,33 @@ def semantic_kind(turn: Turn, *, floor: float = SEMANTIC_FLOOR) -> str | None:
     return _KINDS.get(best[0])
 
 
+def jira_kind(turn: Turn, *, floor: float = WITHIN_FLOOR) -> tuple[str, float] | None:
+    """The best Jira operation for the words, once the request is known to be about Jira."""
+    understanding = turn.understanding
+    found = understanding.ranking.best_in("jira") if understanding is not None else None
+    if found is None or found[1] < floor or found[0] not in _KINDS:
+        return None
+    return _KINDS[found[0]], found[1]
+
+
+def refine(turn: Turn, intent: Intent | None) -> Intent | None:
+    """The rules' reading, unless the meaning clearly says another operation (or the rules found none)."""
+    meant = jira_kind(turn)
+    if meant is None:
+        return intent
+    kind, score = meant
+    if intent is None:
+        return semantic_intent(turn, kind)
+    if intent.kind == "get" and kind in _OVERRIDES and score >= OVERRIDE_FLOOR and not _asks(turn.own_words):
+        ranking = turn.understanding.ranking if turn.understanding is not None else None
+        current = ranking.score(f"jira.{intent.kind}") if ranking is not None else 0.0
+        if score >= current + 0.03:
+            replaced = semantic_intent(turn, kind)
+            replaced.key = replaced.key or intent.key
+            return replaced
+    return intent
+
+
 def semantic_intent(turn: Turn, kind: str) -> Intent:
     """Arguments for an operation picked by meaning (the words matched no explicit pattern)."""
     original = turn.own_words
@@ -79,10 +206,45 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
         return Intent("comment", args={"body": comment_body(original)})
     if kind == "assign":
         return Intent("assign", args={"assignee": assignee_of(original.lower(), original)})
+    if kind == "transition":
+        return Intent("transition", args={"to": transition_target(original.lower()) or original})
     if kind == "search":
-        jql = search_jql(original.lower(), original) or text_jql(original)
-        return Intent("search", args={"jql": jql}) if jql else Intent("my_open")
+        clauses, rest = scope_clauses(original, None)
+        jql = search_jql(rest, rest) or (None if clauses else text_jql(rest))
+        jql = merge_jql(jql, clauses)
+        if jql is None or jql.split(" ORDER BY ")[0] in PLAIN_MINE:
+            return Intent("my_open")
+        return Intent("search", args={"jql": jql})
     return Intent(kind)
+
+
+_CREATE_PHRASE = re.compile(
+    r"^\s*(?:(?:please|pls|can you|could you|would you|kindly)\s+)*(?:(?:create|file|raise|log|make|add|open|"
+    r"submit|write up|put in|new)\s+)+(?:(?:a|an|new|the)\s+)*(?:jira\s+)?(?:ticket|issue|bug|task|story|"
+    r"incident|sub-?task)\b",
+    re.IGNORECASE,
+)
+_WHERE_PHRASE = re.compile(
+    r"^\s*(?:in|for|under|into|on)\s+(?:the\s+)?(?:project\s+)?[\w-]+(?:\s+project)?\b", re.IGNORECASE
+)
+_PRIORITY_PHRASE = re.compile(
+    r"[,;]?\s*(?:with\s+)?(?:a\s+)?\b(?:highest|high|medium|low|lowest|urgent|critical)[ -]priority\b|"
+    r"[,;]?\s*\bpriority\s*(?:is|of|:|=)?\s*(?:highest|high|medium|low|lowest)\b",
+    re.IGNORECASE,
+)
+
+
+def summary_from_rest(words: str) -> str | None:
+    """A create's summary when no pattern named one: the request minus its verb, place and priority."""
+    text = _CREATE_PHRASE.sub("", words, count=1)
+    if text == words:
+        return None
+    text = _WHERE_PHRASE.sub("", text, count=1)
+    text = _PRIORITY_PHRASE.sub("", text)
+    text = re.sub(r"^\s*(?:[,:;-]\s*)?(?:to|about|for|that|saying|where|because|re)?\s*", "", text, flags=re.I)
+    text = re.sub(r"[\s,;.!]*(?:please|pls|thanks|thank you|thx|cheers)?[\s.!]*$", "", text, flags=re.I)
+    text = re.sub(r"^(the|a|an)\s+", "", text.strip(" ,;.-"), flags=re.I)
+    return (text[:1].upper() + text[1:])[:255] if len(text) >= 3 else None
 
 
 def text_jql(words: str) -> str | None:
@@ -131,6 +293,9 @@ def grounded(turn: Turn, intent: Intent, tools_site: str | None) -> Step | None:
     words = turn.own_words
     if intent.kind == "search" and (explicit_jql(words) or typed_jql(turn)):
         return None
+    if turn.understanding is not None and turn.understanding.hypothetical:
+        _explained_only(intent)
+        return None
     if intent.kind in ("create", "search"):
         step = _ground_project(turn, intent, words)
         if step is not None:
@@ -139,15 +304,49 @@ def grounded(turn: Turn, intent: Intent, tools_site: str | None) -> Step | None:
         projects = projects_known(turn)
         extra, _ = scope_clauses(words, projects)
         intent.args["jql"] = merge_jql(intent.args.get("jql"), extra)
+        if str(intent.args["jql"]).split(" ORDER BY ")[0] in PLAIN_MINE:
+            intent.kind, intent.args = "my_open", {}  # the plain "my open issues", most important first
     if intent.kind == "transition" and intent.key and intent.args.get("to"):
         return _ground_transition(turn, intent, tools_site)
     return None
+
+
+_NOT_A_PROJECT = (
+    r"(?!(?:progress|review|jira|total|general|detail|details|it|them|this|that|my|our|the|a|an|find|show|list|get|"
+    r"search|see|give|open|closed|all|any|new|old|high|low|urgent|which|what|some|those|these|other|unassigned|"
+    r"assigned|more|recent|latest|done|finished|bug|task|story|incident|your|his|her|their|last|next)\b)"
+)
+_MAY_NAME_PROJECT = re.compile(
+    r"\b(?:in|under|within|from|other than|except|excluding|besides)\s+(?:the\s+)?" + _NOT_A_PROJECT + r"[a-z]{3,}|"
+    r"\b" + _NOT_A_PROJECT + r"[a-z]{3,}\s+(?:tickets|tasks|issues|bugs|incidents|stories)\b|"
+    r"\b(?:project|board|team)s?\b",
+    re.IGNORECASE,
+)
+
+
+_STANDARD = {"done": "Done", "in progress": "In Progress", "in review": "In Review", "to do": "To Do"}
+
+
+def _explained_only(intent: Intent) -> None:
+    """Nothing will be sent, so no lookups: name the standard status the words mean, if any."""
+    if intent.kind == "transition" and intent.args.get("to"):
+        standard: list[dict[str, Any]] = [{"to": _STANDARD[name]} for name in STATUS_ALIASES]
+        intent.args["to"] = ground_status(str(intent.args["to"]), standard) or intent.args["to"]
 
 
 def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
     asked = asked_project_span(words)
     current = intent.args.get("project") if intent.kind == "create" else _jql_project(intent.args.get("jql"))
     if not asked and not current:
+        projects = projects_known(turn)
+        if projects is None and _MAY_NAME_PROJECT.search(words):
+            tools = turn.tools_for("jira.list_projects")
+            return [Call(tools[0].name, {})] if tools else None
+        keys = named_projects(words, projects) if projects else []
+        if keys and intent.kind == "create":
+            intent.args["project"] = keys[0]
+        elif keys and not _EXCLUDING.search(words):
+            intent.args["jql"] = _replace_project(intent.args.get("jql"), keys[0])
         return None
     projects = projects_known(turn)
     if projects is None:
@@ -168,6 +367,9 @@ def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
         f"A Jira project called “{span}” doesn't exist on this site (no such project among the ones you can "
         f"see: {listing}). Which one did you mean?"
     )
+
+
+_EXCLUDING = re.compile(r"\b(other than|except|excluding|besides|apart from|not in|outside)\b", re.IGNORECASE)
 
 
 def _jql_project(jql: Any) -> str | None:

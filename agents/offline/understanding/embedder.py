@@ -61,4 +61,5 @@ def default_embedder() -> WordLlamaEmbedder:
 @lru_cache(maxsize=4096)
 def embed_one(text: str) -> Vectors:
     """One text's vector, cached: the agent loop asks the model several times per turn about the same words."""
-    return default_embedder().embed([text])[0]
+    vector: Vectors = default_embedder().embed([text])[0]
+    return vector

@@ -10,7 +10,7 @@ span as it was typed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 _POLITE = re.compile(
@@ -20,7 +20,7 @@ _POLITE = re.compile(
 )
 _TITLES = re.compile(r"\b(mr|mrs|ms|miss|mx|dr|doctor|prof|professor|sir|madam|nurse)\b\.?", re.IGNORECASE)
 _ARTICLES = re.compile(r"^(?:the|a|an|my|our|this|that|its|their)\s+", re.IGNORECASE)
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s?\b")
+_POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s?\b")
 # Where the argument ends: the next clause, a conjunction, a reason, a time.
 _FOLLOWING = re.compile(
     r"\s*(?:[,;.!?]|\s(?:and|then|but|so|because|since|as|with|without|when|if|which|that|who|after|before|"
@@ -43,7 +43,7 @@ def clean_span(span: str, *, keep_following: bool = False) -> str:
     while previous != text:
         previous = text
         text = _ARTICLES.sub("", text).strip()
-    return text.strip(" \"'“”‘’`:-,.;!?")
+    return text.strip(" \"'\u201c\u201d\u2018\u2019`:-,.;!?")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
-def ground(span: str, candidates: Iterable[str], *, aliases: dict[str, Sequence[str]] | None = None) -> Match | None:
+def ground(span: str, candidates: Iterable[str], *, aliases: Mapping[str, Sequence[str]] | None = None) -> Match | None:
     """The one candidate `span` names, or None (nothing, or more than one equally good).
 
     `aliases` maps a candidate to other names for it (a project's key and its name, a status's synonyms)."""
@@ -101,7 +101,7 @@ def ground(span: str, candidates: Iterable[str], *, aliases: dict[str, Sequence[
     return None
 
 
-def mentions(text: str, candidates: Iterable[str], *, aliases: dict[str, Sequence[str]] | None = None) -> list[str]:
+def mentions(text: str, candidates: Iterable[str], *, aliases: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Candidates (or their aliases) named anywhere in `text` as whole words, in candidate order."""
     folded = f" {_fold(text)} "
     found = []

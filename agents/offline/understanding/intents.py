@@ -9,6 +9,7 @@ JQL query, a pasted message); the ranking is what decides between operations whe
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,16 @@ from agents.offline.understanding.embedder import Embedder, Vectors, default_emb
 # enough to act on; two labels of different domains closer than MARGIN are worth a question.
 FLOOR = 0.30
 MARGIN = 0.03
+# Identifiers carry no meaning for the operation and dilute a short request's vector: "hand SB-16 over
+# to alex" should read like "hand the ticket over to someone".
+_IDENTIFIER = re.compile(r"\b[a-z][a-z0-9_]{0,9}-\d+\b")
+_NUMBER = re.compile(r"\b\d[\d/:.-]*\b")
+
+
+def meaning_text(text: str) -> str:
+    """The words as the router reads them: lower case, identifiers as "it", numbers dropped."""
+    lowered = _IDENTIFIER.sub(" it ", text.strip().lower())
+    return re.sub(r"\s+", " ", _NUMBER.sub(" ", lowered)).strip()
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ class IntentRouter:
 
     def rank(self, text: str, available: Sequence[str] | None = None) -> Ranking:
         """Labels by meaning; `available` lists the tool operations bound now (None = all labels)."""
-        cleaned = text.strip().lower()
+        cleaned = meaning_text(text)
         if not cleaned or not self.operations:
             return Ranking((), self.descriptions)
         matrix, rows = self._examples()
@@ -125,9 +136,9 @@ class IntentRouter:
         scores = []
         for index, values in per_label.items():
             operation = self.operations[index]
-            if available is not None and operation.required_prefix:
-                if not any(name.startswith(operation.required_prefix) for name in available):
-                    continue
+            prefix = operation.required_prefix
+            if available is not None and prefix and not any(name.startswith(prefix) for name in available):
+                continue  # no tool of that system is bound
             top = sorted(values, reverse=True)[:2]
             scores.append((operation.label, round(float(np.mean(top)), 4)))
         scores.sort(key=lambda item: -item[1])

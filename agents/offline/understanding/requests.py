@@ -37,6 +37,26 @@ def is_hypothetical(own_words: str) -> bool:
     return bool(_HYPOTHETICAL.search(own_words.lower()))
 
 
+_HOLD_CLAUSE = re.compile(
+    r"[\s,;]*(?:\bbut\s+|\band\s+)?\b(?:(?:please\s+)?(?:don'?t|do not|dont)\s+(?:actually\s+)?\w+\s+"
+    r"(?:it|them|that|this|anything)?\s*(?:yet|now|for now)|just (?:tell|show|explain) me(?: what would happen)?|"
+    r"(?:as )?a dry[- ]run|hypothetically|in theory)\b[\s.!?]*",
+    re.IGNORECASE,
+)
+_WHAT_IF = re.compile(
+    r"^\s*(?:so\s+)?(?:what (?:would|will|could) happen|what happens|what would you do|how would you)"
+    r"\s+(?:if|when)?\s*(?:i|we|you)?\s*(?:asked you to\s+|told you to\s+|wanted to\s+)?",
+    re.IGNORECASE,
+)
+
+
+def without_hold(own_words: str) -> str:
+    """The request inside a hypothetical one: "what would happen if I moved X to Done" -> "moved X to Done"."""
+    text = _WHAT_IF.sub("", own_words)
+    text = _HOLD_CLAUSE.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip(" ,;?") or own_words
+
+
 def is_confirmation(own_words: str) -> bool:
     """A short "yes, go ahead" to a plan we described."""
     return bool(_CONFIRM.match(own_words.strip().lower()))
