@@ -120,3 +120,11 @@ async def test_an_application_error_is_not_a_success() -> None:
         assert followup.startswith("No") and "AE" in followup and "Unknown patient" in followup
     finally:
         await listener.stop()
+
+
+async def test_questions_about_hl7_itself_are_answered_without_tools(receiver: MllpListener) -> None:
+    chat = _chat(receiver)
+    assert "**not accepted**" in await chat.say("what does AE mean?")
+    assert "update patient information" in await chat.say("what is an ADT A08?")
+    assert "Patient Identifier List" in await chat.say("whats in PID-3")
+    assert not chat.calls

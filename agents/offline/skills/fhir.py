@@ -9,6 +9,7 @@ lead with the answer to the question (`fhir_answers`); an unknown patient is rep
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,7 @@ TOPIC_OPERATIONS = {
     "encounters": "emr.encounters",
     "summary": "emr.patient_summary",
 }
+_OTHER_ACTION = re.compile(r"^(please |can you |could you )?(e-?mail|text|fax|call|phone|page|notify|remind|message)\b")
 _PATIENT_WORDS = ("patient", "mrn", "born", "dob", "emr", "fhir", "chart", "ehr", "pt")
 
 
@@ -78,6 +80,10 @@ class FhirSkill:
             return 0.0
         request = read_request(turn)
         words = request.words
+        if _OTHER_ACTION.match(words):
+            return 0.0  # "email Dr. Okafor the summary": an action no EMR tool does (general says so)
+        if request.topics == ("presence",) and not (request.has_patient or request.pronoun):
+            return 0.0  # "which systems am I connected to?" is about integrations, not a patient
         patientish = any(w in words.split() for w in _PATIENT_WORDS)
         if not request.topics and not patientish:
             if request.correction and request.emrs is not None and self._was_emr(turn):

@@ -223,7 +223,8 @@ def any_answer(items: list[dict[str, Any]], key: str, who: str, noun: str, sourc
     if not items:
         return f"**No** — no {noun} recorded for {who} in {where}."
     names = list(dict.fromkeys(_describe(i, key) for i in items))
-    return f"**Yes** — {who} has {len(names)} {noun} on record: {'; '.join(names)}."
+    counted = noun if len(names) != 1 else noun.removesuffix("ies") + "y" if noun.endswith("ies") else noun.rstrip("s")
+    return f"**Yes** — {who} has {len(names)} {counted} on record: {'; '.join(names)}."
 
 
 def _per_source(items: list[dict[str, Any]]) -> str:

@@ -38,7 +38,9 @@ _NOT_NAME_WORDS = """
     low normal fine good bad worse better level levels value values reading readings result numbers range ranges
     trend trending going rising falling down time since between across elevated abnormal within whether status
     state patients people person persons function functions work works working looking looks seem seems doing guy
-    lady gentleman women men youngest oldest elder eldest
+    lady gentleman women men youngest oldest elder eldest compare comparing versus vs grab review view print read
+    according wrong matter going happening connected connect integrations integration access available setup
+    email mail text fax call phone message notify page remind
 """
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 NICKNAMES: dict[str, tuple[str, ...]] = {

@@ -28,7 +28,7 @@ TOPIC_WORDS: dict[str, str] = {
     r"antidepressants?|diuretics?|water pills?|on any",
     "allergies": r"allerg\w*|intoleran\w*|reactions?|react|sensitivit\w*|adverse",
     "conditions": r"conditions?|problems?|problem list|diagnos[ie]s|diagnosed|dx|diseases?|illness\w*|history|"
-    r"hx|pmh|comorbidit\w*|issues|health issues|medical history|suffer\w*",
+    r"hx|pmh|comorbidit\w*|issues|health issues|medical history|suffer\w*|wrong with|matter with",
     "encounters": r"encounters?|visits?|visited|admissions?|admitted|admit|hospitali[sz]\w*|stays?|appointments?|"
     r"appts?|seen|last seen|came in|come in|been in|check[- ]?ups?|inpatient|outpatient|er visits?",
     "find": r"find|search|look ?up|lookup|who is|patients? named|is there a patient|pull up|open|locate|"
@@ -85,13 +85,13 @@ CONDITION_TERMS: dict[str, tuple[str, ...]] = {
     r"high blood pressure|hypertensi\w*|htn|blood pressure problems?": ("hypertension",),
     r"a-?fib|atrial fibrillation|irregular heart ?beat|arrhythmi\w*": ("atrial fibrillation",),
     r"heart failure|chf|hf|congestive": ("heart failure",),
-    r"depress\w*|low mood|mdd": ("depressi",),
-    r"(hypo)?thyroid\w*|underactive thyroid": ("hypothyroid", "thyroid"),
+    r"depress\w*|low mood|mdd": ("depression", "depressi"),
+    r"(hypo)?thyroid\w*|underactive thyroid": ("hypothyroidism", "hypothyroid", "thyroid"),
     r"asthma\w*|wheez\w*": ("asthma",),
     r"osteoporo\w*|brittle bones|bone loss": ("osteoporosis",),
     r"(high )?cholesterol|hyperlipid\w*|lipids?|dyslipid\w*": ("hyperlipidemia", "cholesterol", "dyslipid"),
-    r"copd|emphysema": ("chronic obstructive", "copd", "emphysema"),
-    r"kidney disease|ckd|renal failure": ("kidney", "renal"),
+    r"copd|emphysema": ("copd", "chronic obstructive", "emphysema"),
+    r"kidney disease|ckd|renal failure": ("kidney disease", "kidney", "renal"),
     r"cancer|tumou?r|malignan\w*": ("cancer", "malignan", "neoplasm", "carcinoma"),
 }
 DRUG_CLASSES: dict[str, tuple[str, ...]] = {
@@ -156,12 +156,15 @@ class Term:
     topic: str = ""  # "allergies", "medications" or "conditions"
 
 
-def _terms(text: str, table: list[tuple[re.Pattern[str], tuple[str, ...]]]) -> list[Term]:
-    return [Term(m.group(0), needles) for pattern, needles in table if (m := pattern.search(text))]
+def _terms(text: str, table: list[tuple[re.Pattern[str], tuple[str, ...]]], *, named: bool = False) -> list[Term]:
+    """Terms the text mentions; `named` says them by the record's word ("diabetic" → "diabetes")."""
+    return [
+        Term(needles[0] if named else m.group(0), needles) for pattern, needles in table if (m := pattern.search(text))
+    ]
 
 
 def condition_terms(text: str) -> list[Term]:
-    return _terms(text, _CONDITIONS)
+    return _terms(text, _CONDITIONS, named=True)
 
 
 def drug_terms(text: str) -> list[Term]:

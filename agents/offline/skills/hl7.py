@@ -24,6 +24,7 @@ from agents.offline.skills.hl7_intents import (
     recent_arguments,
     recent_reply,
 )
+from agents.offline.skills.hl7_knowledge import knowledge_answer
 from agents.offline.skills.hl7_words import (
     act_for_message,
     asks_ack,
@@ -32,6 +33,7 @@ from agents.offline.skills.hl7_words import (
     destination_of,
     has_send_request,
     is_hypothetical,
+    mentions_hl7,
     refers_to_message,
     wants_both,
 )
@@ -102,6 +104,10 @@ class Hl7Skill:
             return 0.92
         if asks_ack(words) and _last_send(turn) is not None and _latest_write_is_hl7(turn):
             return 0.9
+        if asks_ack(words) and mentions_hl7(words) and turn.tools_for("hl7.recent_messages"):
+            return 0.86  # "did the last message go through?" with nothing sent here: ask the message store
+        if not (earlier_message(turn) and refers_to_message(words)) and self._knowledge(turn):
+            return 0.87
         if earlier_message(turn) and refers_to_message(words):
             if has_send_request(words) or is_hypothetical(words) or act_for_message(words) != "explain":
                 return 0.88
@@ -141,6 +147,10 @@ class Hl7Skill:
             message = str(built.data.get("message", ""))
         if message is None and asks_ack(words):
             return self._ack(turn)
+        if message is None and not (earlier_message(turn) and refers_to_message(words)):
+            answer = self._knowledge(turn)
+            if answer:
+                return Reply(answer)
         message = message or earlier_message(turn)
         if message is None:
             return Reply("Paste the HL7 message (starting with `MSH|`) and I will read it.")
@@ -154,6 +164,12 @@ class Hl7Skill:
         operation = "hl7.explain" if act == "explain" or wants_both(words) else "hl7.validate"
         tools = turn.tools_for(operation)
         return [Call(tools[0].name, {"message": message})] if tools else Reply("I can't read HL7 here.")
+
+    @staticmethod
+    def _knowledge(turn: Turn) -> str | None:
+        understanding = getattr(turn, "understanding", None)
+        raw = str(understanding.own_words) if understanding is not None else split_pasted(turn.text).own_words
+        return knowledge_answer(raw)
 
     def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
         lines = []

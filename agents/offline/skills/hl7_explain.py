@@ -125,6 +125,7 @@ ORDER_CONTROLS = {
     "HD": "hold order",
     "RP": "replace order",
 }
+SEGMENT_NAMES_FALLBACK = {"ZPI": "site-specific Z-segment"}
 PROCESSING = {"P": "production", "T": "training / test", "D": "debugging"}
 
 

@@ -112,6 +112,10 @@ def recent_arguments(text: str, now: datetime) -> dict[str, Any]:
     if "today" in text:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         arguments["since_hours"] = max(round((now - midnight).total_seconds() / 3600, 3), 0.001)
+    elif re.search(r"\b(this|past|last) week\b", text):
+        arguments["since_hours"] = 168
+    elif re.search(r"\b(this|past|last) month\b", text):
+        arguments["since_hours"] = 720
     elif "yesterday" in text:
         arguments["since_hours"] = 48
     elif hours := _HOURS.search(text):

@@ -32,6 +32,8 @@ _NEGATED_SEND = re.compile(
     r"\b(send|sending|transmit\w*|forward\w*|push\w*|deliver\w*)\b|\bnot (yet|now)\b|\bhold (it|off)\b"
 )
 _ACK_QUESTION = re.compile(
+    r"\bdid\b.{0,30}\b(go through|get through|arrive|land|succeed|fail|get accepted|get rejected|get acked)\b|"
+    r"\b(was|were)\b.{0,30}\b(accepted|rejected|acked|acknowledged|delivered|nak'?d|naked)\b|"
     r"\b(did (it|that|this|the (message|msg)|they|the receiver|the \w+ system) (go through|get (there|through|"
     r"delivered)|arrive|land|work|succeed|fail|accept\w*|reject\w*|nak\w*|ack\w*)|(was|is|has) (it|that|this|the "
     r"(message|msg)) (been )?(accepted|rejected|delivered|received|acked|acknowledged|naked|nak'?d|successful|sent)|"
