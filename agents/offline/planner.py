@@ -1,4 +1,4 @@
-"""Builds a `Turn` from the conversation and asks the best skill for the next step."""
+"""Builds a `Turn` from the conversation and hands it to the conductor (understanding + skills)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel
 
+from agents.offline.conductor import conduct
 from agents.offline.skill import Call, Reply, Skill, Step, ToolInfo, Turn, outcomes_from
 from tools.tooling import tool_policy
 
@@ -80,41 +81,25 @@ def build_turn(messages: Sequence[BaseMessage], tools: tuple[ToolInfo, ...], now
     )
 
 
-def choose(skills: Sequence[Skill], turn: Turn) -> Skill:
-    """The highest-scoring skill; ties go to the one listed first."""
-    best, best_score = skills[-1], -1.0
-    for skill in skills:
-        score = skill.score(turn)
-        if score > best_score:
-            best, best_score = skill, score
-    return best
-
-
 def next_step(skills: Sequence[Skill], turn: Turn) -> Step:
     abilities = tuple(line for s in skills for line in s.capabilities(turn.tools))
     turn = dataclasses.replace(turn, capabilities=abilities)
-    skill = choose(skills, turn)
     try:
-        step = skill.step(turn)
+        return conduct(skills, turn)
     except Exception:
-        log.exception("offline skill %s failed", skill.name)
+        log.exception("offline model failed on a turn")
         return Reply(
             "Sorry — something went wrong while I worked on that, so I stopped rather than guess. "
             "Please try rephrasing."
         )
-    if isinstance(step, list):
-        known = {t.name for t in turn.tools}
-        step = [c for c in step if c.tool in known]
-        if not step:
-            return Reply("I can't do that with the integrations you have connected.")
-        if len(turn.outcomes) >= 8:  # a skill that keeps calling tools would loop forever
-            return Reply("I stopped after several tool calls without reaching an answer. Please narrow the request.")
-    return step
 
 
 def call_id(turn: Turn, index: int, call: Call) -> str:
-    """Deterministic per conversation position, unique within the thread."""
+    """Deterministic per conversation position, unique within the thread; carries the step of the request."""
+    step = call.step
     seed = json.dumps(
-        [turn.text, len(turn.history), len(turn.outcomes), index, call.tool, call.args], sort_keys=True, default=str
+        [turn.text, len(turn.history), len(turn.outcomes), index, call.tool, call.args, step],
+        sort_keys=True,
+        default=str,
     )
-    return "call_" + hashlib.sha1(seed.encode()).hexdigest()[:16]
+    return f"call_s{step}_" + hashlib.sha1(seed.encode()).hexdigest()[:16]

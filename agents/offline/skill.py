@@ -12,9 +12,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+
+if TYPE_CHECKING:
+    from agents.offline.understanding import Understanding
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class ToolOutcome:
     args: dict[str, Any]
     content: str
     ok: bool
+    call_id: str = ""  # the planner's id: it tells which step of a compound request made the call
 
     @property
     def data(self) -> Any:
@@ -58,6 +62,7 @@ class Call:
 
     tool: str
     args: dict[str, Any]
+    step: int = 0  # which step of a compound request asks for it (the planner sets it)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,12 @@ class Turn:
     now: datetime
     earlier_outcomes: tuple[ToolOutcome, ...] = field(default=())  # tool results of earlier turns
     capabilities: tuple[str, ...] = field(default=())  # what every skill can do with these tools (for help)
+    understanding: Understanding | None = None  # set by the planner before any skill is asked
+
+    @property
+    def own_words(self) -> str:
+        """The user's words without pasted content (this step's, in a compound request)."""
+        return self.understanding.own_words if self.understanding is not None else self.text
 
     @property
     def normalized(self) -> str:
@@ -106,7 +117,11 @@ class Turn:
 
 
 class Skill(Protocol):
-    """A domain the offline model understands (Jira, EMR, HL7, help...)."""
+    """A domain the offline model understands (Jira, EMR, HL7, help...).
+
+    A skill may also expose `operations: tuple[understanding.Operation, ...]` (labels "<skill name>.<op>"
+    with example utterances): the planner ranks every message against all of them (`turn.understanding`).
+    """
 
     name: str
 
@@ -169,6 +184,7 @@ def outcomes_from(messages: list[BaseMessage], tools: dict[str, ToolInfo]) -> li
                     args=args,
                     content=content,
                     ok=message.status != "error",
+                    call_id=message.tool_call_id,
                 )
             )
     return found

@@ -16,6 +16,7 @@ from .environment import demo_environment
 from .metrics import Scores, by_category
 from .report import report_data, text_table, write_reports
 from .runner import CaseResult, run_cases
+from .splits import split_folders
 from .vocabulary import sandbox_vocabulary
 
 
@@ -41,6 +42,7 @@ async def evaluate(
     concurrency: int = 1,
     turn_timeout_s: float = 120.0,
     verbose: bool = False,
+    split: str | None = None,
 ) -> EvalRun:
     """Load, run and score the cases; write report.json and report.html under `out` when given."""
     cases = load_dataset(dataset).select(pattern)
@@ -61,6 +63,7 @@ async def evaluate(
         meta = {
             "model": env.model,
             "dataset": str(dataset),
+            "split": split or "all",
             "filter": pattern,
             "integrations": env.integrations,
             "seconds": round(run.seconds, 2),
@@ -73,25 +76,35 @@ async def evaluate(
 def run_command(args: argparse.Namespace) -> int:
     import asyncio
 
-    try:
-        run = asyncio.run(
-            evaluate(
-                args.dataset,
-                model=args.model,
-                pattern=args.pattern,
-                out=args.out,
-                concurrency=args.concurrency,
-                turn_timeout_s=args.turn_timeout,
-                verbose=args.verbose,
-            )
-        )
-    except (DatasetError, ModelConfigError, SettingsError) as exc:
-        print(f"switchboard eval: {exc}", file=sys.stderr)
+    runs = split_folders(args.dataset, args.split)
+    if not runs:
+        print(f"switchboard eval: no cases in the {args.split!r} split of {args.dataset}", file=sys.stderr)
         return 2
-    print(f"model: {run.model} · {len(run.results)} cases in {run.seconds:.1f} s")
-    print(text_table(run.scores))
-    failed = [r for r in run.results if not r.success]
-    if failed:
-        print(f"\nfailed: {', '.join(r.id for r in failed)}")
-    print(f"\nreports: {args.out / 'report.json'}, {args.out / 'report.html'}")
-    return 1 if run.overall.task_success < args.min_success else 0
+    below = False
+    for name, folder in runs:
+        out = args.out if name == "all" else args.out / name
+        try:
+            run = asyncio.run(
+                evaluate(
+                    folder,
+                    model=args.model,
+                    pattern=args.pattern,
+                    out=out,
+                    concurrency=args.concurrency,
+                    turn_timeout_s=args.turn_timeout,
+                    verbose=args.verbose,
+                    split=name,
+                )
+            )
+        except (DatasetError, ModelConfigError, SettingsError) as exc:
+            print(f"switchboard eval: {exc}", file=sys.stderr)
+            return 2
+        title = "" if name == "all" else f"split: {name} · "
+        print(f"{title}model: {run.model} · {len(run.results)} cases in {run.seconds:.1f} s")
+        print(text_table(run.scores))
+        failed = [r for r in run.results if not r.success]
+        if failed:
+            print(f"\nfailed: {', '.join(r.id for r in failed)}")
+        print(f"\nreports: {out / 'report.json'}, {out / 'report.html'}\n")
+        below = below or run.overall.task_success < args.min_success
+    return 1 if below else 0

@@ -140,7 +140,7 @@ async def test_create_after_approval_lands_in_the_sandbox(jira: Harness) -> None
 
 async def test_rejected_write_changes_nothing(jira: Harness) -> None:
     events = await jira.ask("move SB-3 to done")
-    assert events[-1].metadata["args"] == {"to": "done", "key": "SB-3"}
+    assert events[-1].metadata["args"] == {"to": "Done", "key": "SB-3"}
     answer = final(await jira.decide(events, "reject"))
     assert answer.startswith("OK — I did not move SB-3") and jira.state.issues["SB-3"].status == "To Do"
     events = await jira.ask("ok, close SB-3 then")
@@ -250,7 +250,8 @@ async def test_unsupported_and_project_scoped_requests(jira: Harness) -> None:
     assert calls(refused) == [] and final(refused).startswith("I can't delete or archive Jira issues")
     assert len(jira.state.issues) == 40
     progress = await jira.ask("what's in progress in OPS?", thread="ops")
-    assert calls(progress)[0][1]["jql"] == 'project = OPS AND status = "In Progress" ORDER BY updated DESC'
+    searches = [args for name, args in calls(progress) if name.endswith("search_issues")]
+    assert searches[0]["jql"] == 'project = OPS AND status = "In Progress" ORDER BY updated DESC'
     assert "[OPS-2]" in final(progress) and "[OPS-6]" in final(progress)
     stock = await jira.ask("what's the stock price of epic systems right now", thread="stock")
     assert calls(stock) == []

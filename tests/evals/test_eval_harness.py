@@ -151,3 +151,41 @@ async def test_a_real_model_runs_unchanged_through_llm_model_and_openai_base_url
     assert turn.tokens["total"] == 38  # two model calls of 19 tokens, as the server reports usage
     assert run.overall.hallucinations == (0 if succeeds else 1)
     assert len(server.state.requests) == 2
+
+
+SPLIT_CASE = """
+category: general
+cases:
+  - id: {id}
+    turns:
+      - user: hello
+        must_contain: [Switchboard]
+"""
+
+
+def test_eval_reports_each_split_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`switchboard eval` prints a table and writes a report per split; `--split` picks one."""
+    import argparse
+    import json
+
+    from backend.evals.command import run_command
+
+    for split, case_id in (("dev", "dev-hello"), ("heldout", "heldout-hello")):
+        (tmp_path / "cases" / split).mkdir(parents=True)
+        (tmp_path / "cases" / split / "general.yaml").write_text(SPLIT_CASE.format(id=case_id))
+
+    def run(split: str) -> int:
+        args = argparse.Namespace(
+            dataset=tmp_path / "cases", split=split, out=tmp_path / "out", model=None, pattern=None,
+            concurrency=1, turn_timeout=60.0, verbose=False, min_success=1.0,
+        )  # fmt: skip
+        return run_command(args)
+
+    assert run("all") == 0
+    printed = capsys.readouterr().out
+    assert "split: dev" in printed and "split: heldout" in printed
+    for split, case_id in (("dev", "dev-hello"), ("heldout", "heldout-hello")):
+        report = json.loads((tmp_path / "out" / split / "report.json").read_text())
+        assert report["split"] == split and [c["id"] for c in report["cases"]] == [case_id]
+    assert run("heldout") == 0
+    assert "split: dev" not in capsys.readouterr().out

@@ -1,126 +1,69 @@
-"""EMR requests: find a patient, show their vitals, labs, medications, allergies, conditions or a
-summary, or merge them across EMRs. Follow-ups ("and his allergies?") reuse the patient found earlier.
+"""EMR requests: find a patient, read their vitals, labs, medications, allergies, conditions, encounters or
+a summary, say which EMRs hold a record, or merge the record across EMRs.
 
-Answers come only from tool results: an unknown patient is reported as not found, never invented.
+The patient is grounded in the EMR search (`fhir_names`): the name span the user typed is searched, then
+its words, then their prefixes, and a result counts only when it matches what was typed (allowing a
+typo, a nickname, a given name alone when that is unique). Answers come only from tool results and
+lead with the answer to the question (`fhir_answers`); an unknown patient is reported, never invented.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from agents.offline.render import failure
-from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn, normalize
-from agents.offline.skills.fhir_render import (
-    aggregate_section,
-    patients_table,
-    summary_section,
-    topic_section,
-)
+from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn
+from agents.offline.skills.fhir_examples import OPERATIONS
+from agents.offline.skills.fhir_history import PatientRef, last_listed, refs_from_history
+from agents.offline.skills.fhir_names import NICKNAMES, Person, fold, group_people, name_matches
+from agents.offline.skills.fhir_render import aggregate_section, persons_table
+from agents.offline.skills.fhir_reply import topic_reply
+from agents.offline.skills.fhir_request import READ_TOPICS, EmrRequest, read_request, with_earlier
+from agents.offline.skills.fhir_vocab import topics_of
 
-_TOPIC_WORDS: list[tuple[str, str]] = [
-    ("aggregate", r"across|aggregat\w*|merge\w*|combined?|everywhere|all (the )?(emrs?|systems|sources)|"
-     r"both (emrs?|systems)"),
-    ("summary", r"summary|summari[sz]e|overview|chart|record|everything"),
-    ("vitals", r"vitals?|vital signs?|blood pressure|bp|heart rate|pulse|temperature|temp|weight|spo2|oxygen|"
-     r"respiratory"),
-    ("labs", r"labs?|laborator\w*|lab results?|results|glucose|a1c|hba1c|creatinine|potassium|hemoglobin|haemoglobin"),
-    ("medications", r"medications?|medicines?|drugs?|prescriptions?|rx|taking"),
-    ("allergies", r"allerg\w*|intoleran\w*"),
-    ("conditions", r"conditions?|problems?|problem list|diagnos[ie]s|diseases?"),
-    ("find", r"find|search|look ?up|lookup|who is|patients? named|is there a patient"),
-]  # fmt: skip
-_TOPICS = [(topic, re.compile(rf"\b({words})\b")) for topic, words in _TOPIC_WORDS]
-_PATIENTISH = re.compile(r"\b(patient|mrn|born|dob|emr|fhir|epic|cerner|chart)\b")
-_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_NAME_CUE = re.compile(
-    r"\b(?:for|of|patient|named|called|find|about|search(?: for)?|look ?up|lookup|is|merge|aggregate|combine|"
-    r"show|get|pull up|display|list|does|did|has)\s+",
-    re.IGNORECASE,
-)
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]+")
-_MRN = re.compile(r"\b(?:mrn|medical record number|identifier)\s*(?:is|of|:|#)?\s*([A-Za-z]{0,3}\d[\w-]{1,30})\b", re.I)
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'\-]+(?:\s+[A-Z][A-Za-z'\-]+)+")
-_NOT_NAMES = {
-    "the", "a", "an", "his", "her", "their", "this", "that", "patient", "patients", "vitals", "labs", "me", "all",
-    "and", "with", "born", "dob", "in", "on", "at", "from", "across", "both", "emr", "emrs", "epic", "cerner", "same",
-    "him", "them", "medications", "allergies", "conditions", "summary", "record", "there", "named", "called", "to",
-    "any", "latest", "recent", "show", "get", "list", "what", "whats", "vital", "signs", "lab", "results", "sandbox",
-    "please", "thanks", "now", "today", "give", "tell", "pull", "up", "records", "history", "current", "are", "does",
-    "for", "of", "about", "by", "my", "display", "find", "search", "look", "lookup", "is", "merge", "aggregate",
-    "combine", "who", "whose", "have", "has", "had", "did", "do", "he", "she", "they", "it",
-}  # fmt: skip
-_TOPIC_OPERATIONS = {
+TOPIC_OPERATIONS = {
     "vitals": "emr.vitals",
     "labs": "emr.labs",
     "medications": "emr.medications",
     "allergies": "emr.allergies",
     "conditions": "emr.conditions",
+    "encounters": "emr.encounters",
     "summary": "emr.patient_summary",
 }
+_OTHER_ACTION = re.compile(r"^(please |can you |could you )?(e-?mail|text|fax|call|phone|page|notify|remind|message)\b")
+_PATIENT_WORDS = ("patient", "mrn", "born", "dob", "emr", "fhir", "chart", "ehr", "pt")
 
 
 @dataclass(frozen=True)
-class PatientRef:
-    """A patient in one EMR integration, as an earlier tool result named them."""
+class SearchPlan:
+    """The searches to ground a patient, in rounds: the span, then its words, then prefixes/nicknames."""
 
-    integration: str
-    patient_id: str
-    name: str | None
-
-
-def topics_of(text: str) -> list[str]:
-    return [topic for topic, pattern in _TOPICS if pattern.search(text)]
+    rounds: tuple[tuple[dict[str, str], ...], ...]
+    typed: str | None  # what a result must match (None for MRN / birth-date searches)
 
 
-def birthdate_of(text: str) -> str | None:
-    match = _DATE.search(text)
-    if not match:
-        return None
-    if match.group(1):
-        return f"{match.group(1)}-{match.group(2)}-{match.group(3)}"
-    return f"{match.group(6)}-{int(match.group(4)):02d}-{int(match.group(5)):02d}"  # US month/day/year
-
-
-def _name_word(word: str) -> bool:
-    folded = normalize(word).strip("'")
-    return folded not in _NOT_NAMES and not topics_of(folded) and not _PATIENTISH.fullmatch(folded)
-
-
-def _name_after(text: str) -> str | None:
-    words: list[str] = []
-    for raw in _WORD.findall(text)[:6]:
-        word = re.sub(r"'s?$", "", raw)  # "Quimby's vitals"
-        if _name_word(word):
-            words.append(word)
-            if len(words) == 3:
-                break
-        elif words:
-            break
-    return " ".join(w.capitalize() if w.islower() else w for w in words) or None
-
-
-def name_of(text: str) -> str | None:
-    """The person's name the user typed, if any ("vitals for harold quimby" -> "Harold Quimby")."""
-    plain = _DATE.sub(" ", text)
-    for cue in _NAME_CUE.finditer(plain):
-        name = _name_after(plain[cue.end() :])
-        if name:
-            return name
-    for run in _CAPITALISED_RUN.finditer(plain):  # "Harold Quimby vitals please"
-        name = _name_after(run.group(0))
-        if name and " " in name:
-            return name
-    words = [re.sub(r"'s?$", "", w) for w in _WORD.findall(plain)]
-    start = next((i for i, w in enumerate(words) if normalize(w) not in _NOT_NAMES), len(words))
-    leading = list(itertools.takewhile(_name_word, words[start : start + 3]))
-    rest = [normalize(w) for w in words[start + len(leading) :]]
-    if len(leading) >= 2 and rest and all(topics_of(w) or w in _NOT_NAMES for w in rest):
-        return _name_after(" ".join(leading))
-    folded = normalize(plain)
-    return name_of(folded) if folded != " ".join(plain.lower().split()) else None
+def _plan(request: EmrRequest) -> SearchPlan:
+    if request.identifier:
+        return SearchPlan((({"identifier": request.identifier},),), None)
+    span = request.names.best
+    extra = {"birthdate": request.birthdate} if request.birthdate else {}
+    if not span:
+        return SearchPlan((({"birthdate": request.birthdate},),) if request.birthdate else (), None)
+    words = span.split()
+    first = ({"name": span, **extra},)
+    # Then the outer words alone (a typo or an extra word in one of them no longer hides the patient), and
+    # a nickname's formal name; each round runs only when the one before found nobody (a call per EMR).
+    outer = list(dict.fromkeys([words[-1], words[0]])) if len(words) > 1 else []
+    second = tuple({"name": w, **extra} for w in outer if len(w) >= 2)
+    if not second and request.names.spans[1:2]:
+        second = ({"name": request.names.spans[1], **extra},)
+    third: list[dict[str, str]] = []
+    for word in words:
+        for formal in NICKNAMES.get(word.lower(), ())[:1]:
+            third.append({"name": " ".join([formal.capitalize(), *[w for w in words if w != word]]), **extra})
+    return SearchPlan(tuple(r for r in (first, second, tuple(third[:1])) if r), span)
 
 
 def _patients(outcome: ToolOutcome) -> list[dict[str, Any]]:
@@ -128,97 +71,160 @@ def _patients(outcome: ToolOutcome) -> list[dict[str, Any]]:
     return list(data.get("patients", [])) if outcome.ok and isinstance(data, dict) else []
 
 
-def refs_from_history(turn: Turn) -> list[PatientRef]:
-    """The patient of the conversation so far: one per EMR, from the latest EMR results backwards."""
-    refs: dict[str, PatientRef] = {}
-    names: dict[str, str] = {}  # "<integration>/<patient id>" -> name, from any earlier search
-    seen_search = False
-    settled = False  # refs are complete once we pass the search that introduced the patient
-    for outcome in reversed(turn.earlier_outcomes):
-        operation = outcome.operation or ""
-        integration = outcome.tool.integration_name if outcome.tool else None
-        if not operation.startswith("emr.") or not outcome.ok:
-            continue
-        if operation == "emr.find_patient" and integration:
-            found = _patients(outcome)
-            for patient in found:
-                names.setdefault(f"{integration}/{patient['id']}", patient["name"])
-            if not settled and len(found) == 1 and integration not in refs:
-                refs[integration] = PatientRef(integration, found[0]["id"], found[0]["name"])
-            seen_search = True
-            continue
-        settled = settled or (seen_search and bool(refs))
-        if settled:
-            continue
-        if operation == "emr.aggregate":
-            data = outcome.data if isinstance(outcome.data, dict) else {}
-            name = " / ".join(str(n["value"]) for n in (data.get("patient") or {}).get("name", []))
-            for source in data.get("sources", []):
-                refs.setdefault(source["source"], PatientRef(source["source"], source["patient_id"], name or None))
-            settled = bool(refs)
-            continue
-        pid = outcome.args.get("patient_id")
-        if integration and pid and integration not in refs:
-            refs[integration] = PatientRef(integration, str(pid), None)
-    return [
-        PatientRef(r.integration, r.patient_id, r.name or names.get(f"{r.integration}/{r.patient_id}"))
-        for r in refs.values()
-    ]
-
-
 class FhirSkill:
     name = "fhir"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
         if not turn.has_operation("emr."):
             return 0.0
-        text = turn.normalized
-        topics = topics_of(text)
-        if not topics and not _PATIENTISH.search(re.sub(r"\b(epic|cerner)\b", " ", text)):
-            return 0.0  # a vendor's name alone ("Epic Systems' stock price") is not about a patient
-        if name_of(turn.text) or birthdate_of(text) or _PATIENTISH.search(text):
+        request = read_request(turn)
+        words = request.words
+        if _OTHER_ACTION.match(words):
+            return 0.0  # "email Dr. Okafor the summary": an action no EMR tool does (general says so)
+        if request.topics == ("presence",) and not (request.has_patient or request.pronoun):
+            return 0.0  # "which systems am I connected to?" is about integrations, not a patient
+        patientish = any(w in words.split() for w in _PATIENT_WORDS)
+        if not request.topics and not patientish:
+            if request.correction and request.emrs is not None and self._was_emr(turn):
+                return 0.86  # "no, I meant Cerner"
+            if request.correction and request.names.spans and self._was_emr(turn) and len(words.split()) <= 6:
+                return 0.84  # "what about Edith?"
+            return 0.0
+        if request.topics == ("find",) and not (request.has_patient or patientish):
+            return 0.0
+        if request.identifier or request.birthdate or patientish:
+            return 0.86
+        if request.has_patient:
             return 0.85
-        # A follow-up about the patient already on screen ("and his allergies?").
-        return 0.8 if topics and refs_from_history(turn) else 0.0
+        if refs_from_history(turn) or last_listed(turn):
+            return 0.8
+        return 0.55 if set(request.topics) & set(READ_TOPICS) else 0.0
+
+    @staticmethod
+    def _was_emr(turn: Turn) -> bool:
+        last = turn.earlier_outcomes[-1] if turn.earlier_outcomes else None
+        return bool(last and (last.operation or "").startswith("emr."))
 
     def step(self, turn: Turn) -> Step:
-        text = turn.normalized
-        topics = topics_of(text)
-        topic = next((t for t in topics if t != "find"), "find")
-        name, birthdate = name_of(turn.text), birthdate_of(text)
-        mrn = _MRN.search(turn.text)
-        identifier = mrn.group(1) if mrn else None
-        if identifier:
-            name = None  # "the patient with MRN E1004": the words around the id are not a name
-        if topic == "aggregate":
-            return self._aggregate(turn, name, birthdate)
-        if name or birthdate or identifier:
-            searches = [o for o in turn.outcomes if o.operation == "emr.find_patient"]
-            if not searches:
-                given = (("name", name), ("birthdate", birthdate), ("identifier", identifier))
-                args = {k: v for k, v in given if v}
-                return [Call(t.name, args) for t in turn.tools_for("emr.find_patient")]
-            asked = " ".join(x for x in (name, birthdate, identifier) if x)
-            return self._after_search(turn, topic, searches, asked)
+        request = with_earlier(turn, read_request(turn))
+        emrs = [t.integration_name for t in turn.tools_for("emr.find_patient") if t.integration_name]
+        if request.topics == ("aggregate",):
+            return self._aggregate(turn, request)
+        if request.has_patient:
+            return self._search_then(turn, request, emrs)
+        if request.picks_from_list and (listed := last_listed(turn)):
+            picked = _pick(listed, request)
+            if len(picked) == 1:
+                return self._read(turn, request, _refs_of(picked[0], request))
+            return Reply(_which_of(picked or listed, "Which of these patients do you mean?"))
         refs = refs_from_history(turn)
         if not refs:
-            return Reply("Which patient? Tell me a name (and a birth date if you have it), e.g. *vitals for Jane Doe*.")
-        if topic == "find":
-            topic = "summary"
-        return self._fetch_or_answer(turn, topic, refs)
+            if not topics_of(request.words) and not request.topics:
+                return Reply(
+                    "Which patient? Tell me a name (and a birth date if you have it), e.g. *vitals for Jane Doe*."
+                )
+            return Reply("Which patient do you mean? Tell me their name (and birth date or MRN if you have them).")
+        if request.emrs is not None:
+            scoped = [r for r in refs if r.integration in request.emrs]
+            if not scoped:
+                return self._search_then(turn, _as_named(request, refs), emrs)
+            refs = scoped
+        return self._read(turn, request, refs)
 
     def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
         emrs = sorted({t.integration_name for t in tools if t.operation == "emr.find_patient" and t.integration_name})
         if not emrs:
             return []
-        lines = [f"Look up patients in {', '.join(emrs)}: vitals, labs, medications, allergies, conditions"]
+        lines = [f"Look up patients in {', '.join(emrs)}: vitals, labs, medications, allergies, conditions, visits"]
         if any(t.operation == "emr.aggregate" for t in tools):
             lines.append("Merge one patient's record across your EMRs, with conflicts shown")
         return lines
 
     # ----------------------------------------------------------------- flows
 
-    def _aggregate(self, turn: Turn, name: str | None, birthdate: str | None) -> Step:
+    def _search_then(self, turn: Turn, request: EmrRequest, emrs: list[str]) -> Step:
+        plan = _plan(request)
+        presence = request.topics == ("presence",)
+        scope = emrs if presence or request.emrs is None else [e for e in emrs if e in request.emrs]
+        tools = {t.integration_name: t for t in turn.tools_for("emr.find_patient") if t.integration_name in scope}
+        searches = [o for o in turn.outcomes if o.operation == "emr.find_patient"]
+        done = {(o.tool.integration_name if o.tool else "", _key(o.args)) for o in searches}
+        found = self._grounded(searches, plan, request)
+        for index, round_args in enumerate(plan.rounds):
+            pending = [(name, args) for args in round_args for name in tools if (name, _key(args)) not in done]
+            ran_all = not pending
+            if not ran_all:
+                if index == 0 or not found:
+                    return [Call(tools[name].name, args) for name, args in pending]
+                break
+        people = group_people(found)
+        asked = plan.typed or request.identifier or request.birthdate or "that patient"
+        failed = [o for o in searches if not o.ok]
+        note = "".join(f"\n\n{_source(o)} could not be searched: {o.content}" for o in failed)
+        if not people:
+            where = " or ".join(str(n) for n in tools) or "your EMRs"
+            return Reply(
+                f"I couldn't find a patient matching **{asked}** in {where} — no patient found, so I read nothing. "
+                "Check the spelling, or give me the birth date or MRN." + note
+            )
+        if request.picks_from_list and len(people) > 1:
+            people = _pick(people, request) or people
+        if presence:
+            return Reply(_presence(people, list(tools)) + note)
+        if request.topics in ((), ("find",)):
+            return Reply(_found(people, asked) + note)
+        if len(people) > 1:
+            return Reply(
+                _which_of(people, f"More than one patient matches **{asked}** — which one do you mean?") + note
+            )
+        step = self._read(turn, request, _refs_of(people[0], request))
+        if isinstance(step, Reply) and note:
+            return Reply(step.markdown + note)
+        return step
+
+    def _grounded(self, searches: list[ToolOutcome], plan: SearchPlan, request: EmrRequest) -> list[dict[str, Any]]:
+        """Search results that match what the user typed (typo, nickname, unique given name), deduplicated."""
+        seen: set[tuple[str, str]] = set()
+        matched: list[dict[str, Any]] = []
+        for outcome in searches:
+            for patient in _patients(outcome):
+                key = (str(patient.get("source")), str(patient.get("id")))
+                if key in seen:
+                    continue
+                if plan.typed and not name_matches(plan.typed, patient):
+                    continue
+                if request.birthdate and patient.get("birth_date") != request.birthdate:
+                    continue
+                seen.add(key)
+                matched.append(patient)
+        sex = request.names.sex
+        if sex and any(p.get("gender") == sex for p in matched):
+            matched = [p for p in matched if p.get("gender") == sex]
+        return matched
+
+    def _read(self, turn: Turn, request: EmrRequest, refs: list[PatientRef]) -> Step:
+        topics = [t for t in request.topics if t in TOPIC_OPERATIONS] or ["summary"]
+        calls: list[Call] = []
+        for topic in topics:
+            operation = TOPIC_OPERATIONS[topic]
+            tools = {t.integration_name: t for t in turn.tools_for(operation)}
+            if any(o.operation == operation for o in turn.outcomes):
+                continue
+            for ref in refs:
+                if ref.integration in tools:
+                    args: dict[str, Any] = {"patient_id": ref.patient_id}
+                    if request.trend and topic in ("vitals", "labs"):
+                        args["latest_only"] = False
+                    calls.append(Call(tools[ref.integration].name, args))
+        if calls:
+            return calls
+        fetched = [o for o in turn.outcomes if o.operation in {TOPIC_OPERATIONS[t] for t in topics}]
+        if not fetched:
+            return Reply("I can't read that from the EMRs you have connected.")
+        return Reply(topic_reply(request, topics, fetched, refs))
+
+    def _aggregate(self, turn: Turn, request: EmrRequest) -> Step:
         done = [o for o in turn.outcomes if o.operation == "emr.aggregate"]
         if done:
             outcome = done[-1]
@@ -228,72 +234,89 @@ class FhirSkill:
         tools = turn.tools_for("emr.aggregate")
         if not tools:
             return Reply("I need at least one EMR integration to merge records from.")
-        if name or birthdate:
-            args = {k: v for k, v in (("name", name), ("birthdate", birthdate)) if v}
+        name = request.names.best
+        if name or request.birthdate:
+            args = {k: v for k, v in (("name", name), ("birthdate", request.birthdate)) if v}
             return [Call(tools[0].name, args)]
-        by_name = {t.integration_name: t for t in turn.tools if t.operation == "emr.find_patient"}
-        refs = refs_from_history(turn)
-        if refs and all(r.integration in by_name for r in refs):
-            known = [r for r in refs if r.name]
-            if known:
-                return [Call(tools[0].name, {"name": known[0].name})]
+        known = [r for r in refs_from_history(turn) if r.name]
+        if known:
+            return [Call(tools[0].name, {"name": known[0].name})]
         return Reply("Whose record should I merge? Give me a name and birth date, e.g. *merge Jane Doe 1970-01-31*.")
 
-    def _after_search(self, turn: Turn, topic: str, searches: list[ToolOutcome], asked: str) -> Step:
-        found: list[dict[str, Any]] = [p for o in searches for p in _patients(o)]
-        failed = [o for o in searches if not o.ok]
-        failure_note = "".join(
-            f"\n\n{o.tool.integration_name if o.tool else o.tool_name} could not be searched: {o.content}"
-            for o in failed
-        )
-        if not found:
-            where = ", ".join(o.tool.integration_name or "" for o in searches if o.tool and o.ok)
-            return Reply(
-                f"I found no patient matching **{asked}**" + (f" in {where}" if where else "") + "." + failure_note
-            )
-        per_source: dict[str, list[dict[str, Any]]] = {}
-        for patient in found:
-            per_source.setdefault(str(patient.get("source")), []).append(patient)
-        if topic == "find":
-            return Reply(f"Patients matching **{asked}**:\n\n" + patients_table(found) + failure_note)
-        if any(len(p) > 1 for p in per_source.values()):
-            return Reply(
-                f"More than one patient matches **{asked}** — which one do you mean? Add the full name or the "
-                "birth date.\n\n" + patients_table(found) + failure_note
-            )
-        refs = [PatientRef(source, p[0]["id"], p[0]["name"]) for source, p in per_source.items()]
-        step = self._fetch_or_answer(turn, topic, refs)
-        if isinstance(step, Reply) and failure_note:
-            return Reply(step.markdown + failure_note)
-        return step
 
-    def _fetch_or_answer(self, turn: Turn, topic: str, refs: list[PatientRef]) -> Step:
-        operation = _TOPIC_OPERATIONS[topic]
-        tools = {t.integration_name: t for t in turn.tools_for(operation)}
-        fetched = [o for o in turn.outcomes if o.operation == operation]
-        if not fetched:
-            calls = [
-                Call(tools[r.integration].name, {"patient_id": r.patient_id}) for r in refs if r.integration in tools
-            ]
-            return calls or Reply("I can't read that from the EMRs you have connected.")
-        names = {(r.integration, r.patient_id): r.name for r in refs}
-        parts = []
-        for outcome in fetched:
-            source = (
-                outcome.tool.integration_name if outcome.tool and outcome.tool.integration_name else outcome.tool_name
-            )
-            who = (
-                names.get((source, str(outcome.args.get("patient_id")))) or f"Patient {outcome.args.get('patient_id')}"
-            )
-            data = outcome.data
-            if not outcome.ok or not isinstance(data, dict):
-                parts.append(f"**{source}** could not be read: {outcome.content}")
-            elif topic == "summary":
-                parts.append(summary_section(data))
-            else:
-                key = "observations" if topic in ("vitals", "labs") else topic
-                parts.append(topic_section(topic, list(data.get(key) or []), who, source))
-        return Reply("\n\n".join(parts))
+def _key(args: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), fold(str(v))) for k, v in args.items()))
+
+
+def _source(outcome: ToolOutcome) -> str:
+    return outcome.tool.integration_name if outcome.tool and outcome.tool.integration_name else outcome.tool_name
+
+
+def _refs_of(person: Person, request: EmrRequest) -> list[PatientRef]:
+    records = [r for r in person.records if request.emrs is None or r.get("source") in request.emrs]
+    return [
+        PatientRef(str(r.get("source")), str(r.get("id")), str(r.get("name")), r.get("gender"))
+        for r in records or person.records
+    ]
+
+
+def _as_named(request: EmrRequest, refs: list[PatientRef]) -> EmrRequest:
+    """ "No, I meant Cerner" about a patient found only elsewhere: search Cerner for the same name."""
+    from dataclasses import replace
+
+    from agents.offline.skills.fhir_names import NameQuery
+
+    name = next((r.name for r in refs if r.name), None)
+    return replace(request, names=NameQuery((name,) if name else ()))
+
+
+def _pick(people: list[Person], request: EmrRequest) -> list[Person]:
+    """ "the second one", "the one born in 1960", "the woman", "the older one" among listed patients."""
+    chosen = list(people)
+    if request.birth_year:
+        chosen = [p for p in chosen if str(p.birth_date or "").startswith(request.birth_year)]
+    if request.sex:
+        chosen = [p for p in chosen if p.gender == request.sex]
+    if request.age_pick and chosen:
+        ordered = sorted(chosen, key=lambda p: str(p.birth_date or ""))
+        chosen = [ordered[0] if request.age_pick in ("older", "oldest", "elder", "eldest") else ordered[-1]]
+    if request.ordinal is not None and chosen:
+        index = request.ordinal
+        chosen = [chosen[index]] if -len(chosen) <= index < len(chosen) else []
+    return chosen
+
+
+def _which_of(people: list[Person], question: str) -> str:
+    return (
+        f"{question} Tell me the full name, the birth date, or *the first one* / *the second one*.\n\n"
+        + persons_table(people)
+    )
+
+
+def _found(people: list[Person], asked: str) -> str:
+    if len(people) == 1:
+        person = people[0]
+        where = ", ".join(f"{r.get('source')} (`{r.get('id')}`)" for r in person.records)
+        return (
+            f"Found **{person.names()}** (born {person.birth_date or '?'}, {person.gender or '?'}) in {where}.\n\n"
+            + persons_table(people)
+        )
+    return f"{len(people)} patients match **{asked}**:\n\n" + persons_table(people)
+
+
+def _presence(people: list[Person], searched: list[str]) -> str:
+    lines = []
+    for person in people:
+        have = person.sources()
+        missing = [s for s in searched if s not in have]
+        text = f"**{person.names()}** (born {person.birth_date or '?'}) has a record in **{', '.join(have)}**"
+        if missing:
+            text += f" — none in {', '.join(missing)}"
+        lines.append(text + ".")
+    lead = lines[0] if len(lines) == 1 else "Several patients match:\n- " + "\n- ".join(lines)
+    if len(people) == 1 and len(people[0].sources()) < len(searched):
+        lead = "**No** for " + ", ".join(s for s in searched if s not in people[0].sources()) + ": " + lead
+    return lead + "\n\n" + persons_table(people)
 
 
 SKILL = FhirSkill()

@@ -12,6 +12,7 @@ TOPIC_TITLES = {
     "medications": "medications",
     "allergies": "allergies",
     "conditions": "conditions",
+    "encounters": "encounters (visits and admissions)",
 }
 
 
@@ -101,12 +102,53 @@ def conditions_table(items: list[dict[str, Any]], *, with_source: bool = False) 
     return table(rows, columns + ([("source", "Source")] if with_source else []))
 
 
+def encounters_table(items: list[dict[str, Any]], *, with_source: bool = False) -> str:
+    rows = [
+        {
+            "start": _when(e.get("start")),
+            "end": _when(e.get("end")),
+            "kind": e.get("type") or "",
+            "class": e.get("encounter_class") or "",
+            "status": e.get("status") or "",
+            "reason": e.get("reason") or "",
+            "source": e.get("source"),
+        }
+        for e in sorted(items, key=lambda e: str(e.get("start") or ""), reverse=True)
+    ]
+    columns = [("start", "Start (UTC)"), ("end", "End"), ("kind", "Type"), ("class", "Class"), ("status", "Status")]
+    columns.append(("reason", "Reason"))
+    return table(rows, columns + ([("source", "Source")] if with_source else []))
+
+
+def persons_table(people: list[Any]) -> str:
+    """One row per person, every EMR record they have (source, patient id, MRN)."""
+    rows = []
+    for index, person in enumerate(people, 1):
+        records = "; ".join(
+            f"{r.get('source')}: `{r.get('id')}`"
+            + "".join(f", MRN {i['value']}" for i in r.get("identifiers", []) if i.get("type") == "MRN")
+            for r in person.records
+        )
+        rows.append(
+            {
+                "n": index,
+                "name": person.names(),
+                "born": person.birth_date,
+                "gender": person.gender,
+                "records": records,
+            }
+        )
+    columns = [("n", "#"), ("name", "Name"), ("born", "Born"), ("gender", "Gender"), ("records", "Records")]
+    return table(rows, columns)
+
+
 RENDERERS = {
     "vitals": observations_table,
     "labs": observations_table,
     "medications": medications_table,
     "allergies": allergies_table,
     "conditions": conditions_table,
+    "encounters": encounters_table,
 }
 
 

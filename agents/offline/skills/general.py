@@ -6,8 +6,10 @@ import re
 
 from agents.offline.render import bullets
 from agents.offline.skill import Reply, Step, ToolInfo, Turn
+from agents.offline.understanding import Operation
+from agents.offline.understanding.replies import fallback
 
-_GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|(good )?(morning|afternoon|evening)|greetings|yo)\b")
+_GREETING = re.compile(r"^(hi|hello|hey|hiya|howdy|(good )?(morning|afternoon|evening|day)|greetings|yo)\b")
 _YOU = r"(you|u|ya)"
 # People ask for help in many ways: "wat can u do", "what are you capable of", "which systems am I on".
 _HELP = re.compile(
@@ -29,8 +31,26 @@ def _is_thanks(text: str) -> bool:
 _TYPE_NAMES = {"jira": "Jira", "emr": "EMR (FHIR)", "hl7": "HL7 v2"}
 
 
+OPERATIONS = (
+    Operation("general.help", "tell you what I can do", (
+        "what can you do", "help", "what are you able to help with", "how does this work",
+        "what systems am i connected to", "what can i ask you", "i'm new here, where do i start",
+        "what are your features", "which integrations do i have", "what is this assistant for",
+        "what kind of things do you handle", "who are you", "what are you", "i am a new user here",
+        "first time using this",
+    ), needs=""),
+    Operation("general.greeting", "say hello", (
+        "hi", "hello there", "good morning", "hey", "hiya, how are you",
+    ), needs=""),
+    Operation("general.thanks", "say you're welcome", (
+        "thanks", "thank you so much", "great, cheers", "perfect, that's all", "ok thanks bye",
+    ), needs=""),
+)  # fmt: skip
+
+
 class GeneralSkill:
     name = "general"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
         text = turn.normalized
@@ -40,6 +60,10 @@ class GeneralSkill:
             return 0.5
         if _GREETING.match(text):
             return 0.5 if len(text.split()) <= 6 else 0.1
+        understanding = turn.understanding
+        best = understanding.ranking.best if understanding is not None else None
+        if best is not None and best[0] == "general.help" and best[1] >= 0.45:
+            return 0.55  # asked for help in words no pattern knows
         return 0.05  # the fallback: any domain skill that understands the request wins
 
     def step(self, turn: Turn) -> Step:
@@ -47,19 +71,12 @@ class GeneralSkill:
         if _is_thanks(text) and not _HELP.search(text):
             return Reply("You're welcome! Anything else I can look up or do for you?")
         abilities = list(turn.capabilities)
-        if _GREETING.match(text) or _HELP.search(text):
+        understanding = turn.understanding
+        best = understanding.ranking.best if understanding is not None else None
+        asked_help = best is not None and best[0] == "general.help" and best[1] >= 0.45
+        if _GREETING.match(text) or _HELP.search(text) or asked_help:
             return Reply(self._help(turn.tools, abilities, greeting=bool(_GREETING.match(text))))
-        suggestions = (
-            bullets(abilities[:5])
-            if abilities
-            else bullets(
-                ["Connect an integration (Jira, an EMR over FHIR, or an HL7 v2 system) under **Integrations**."]
-            )
-        )
-        return Reply(
-            "I can't do that yet — I only act through the integrations you have connected, and I won't guess "
-            "or make up data.\n\nHere is what I can do:\n" + suggestions
-        )
+        return Reply(fallback(turn.tools, abilities))
 
     def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
         return []

@@ -1,118 +1,175 @@
-"""HL7 requests: explain or validate a pasted message, send it to an HL7 integration."""
+"""HL7 requests: explain or validate a message, send it to one of the user's HL7 integrations, say whether
+a sent message was accepted, build one from a description, look up recent traffic.
+
+Only the user's own words choose what to do (`understanding.pasted`): a pasted message is data, passed
+to the tools exactly as pasted (line endings normalised), and never read for verbs or destinations.
+A send needs the user to ask for it; hypotheticals and "not yet" validate instead.
+"""
 
 from __future__ import annotations
 
-import re
+import json
 
-from agents.offline.render import bullets, failure, table
-from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from agents.offline.render import bullets, failure
+from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn, normalize
+from agents.offline.skills.hl7_answers import ack_answer, send_reply, validation_reply
+from agents.offline.skills.hl7_examples import OPERATIONS
+from agents.offline.skills.hl7_explain import walkthrough
 from agents.offline.skills.hl7_intents import (
-    BUILD_INTENT,
-    RECENT_INTENT,
     build_arguments,
     build_reply,
     message_kind,
     recent_arguments,
     recent_reply,
 )
-
-_MESSAGE = re.compile(r"MSH\|.*", re.DOTALL)
-_SEGMENT_BREAK = re.compile(r"\r\n|\r|\n|\\r|[ \t]+(?=[A-Z][A-Z0-9]{2}\|)")
-_VALIDATE = re.compile(
-    r"\b(valid|validate|check|lint|correct|problems?|wrong|errors?|broken|naks?|naking|rejected|ok to send|"
-    r"okay to send|safe to send|ready to send)\b"
+from agents.offline.skills.hl7_knowledge import knowledge_answer
+from agents.offline.skills.hl7_words import (
+    act_for_message,
+    asks_ack,
+    asks_build,
+    asks_recent,
+    destination_of,
+    has_send_request,
+    is_hypothetical,
+    mentions_hl7,
+    refers_to_message,
+    wants_both,
 )
-_SEND = re.compile(r"\b(send|transmit|forward|route|deliver)\b")
-# "is this ok to send?" asks about the message; only a request to send sends it.
-_SEND_QUESTION = re.compile(r"\b(ok|okay|safe|ready|fine|good) to (send|transmit)\b|\b(can|should) i (send|transmit)\b")
-# A follow-up about a message pasted earlier: "is it valid?", "send it to ...", "explain the OBX".
-_FOLLOW_UP = re.compile(
-    r"\b(it|this|that|the (message|msg)|msg|segments?|fields?|"
-    r"(msh|evn|pid|pd1|nk1|pv1|pv2|obr|obx|orc|nte|al1|dg1|in1|rxa|sch|z[a-z0-9]{2})(-\d+)?)\b"
-)
-_ABOUT_MESSAGE = re.compile(r"\b(explain|mean|means|decode|break (it |this )?down|walk me through|what is|what's)\b")
+from agents.offline.understanding.pasted import split_pasted
 
 
-def earlier_message(turn: Turn) -> str | None:
-    """The HL7 message the conversation is about: the last one pasted, or the last one a tool read."""
-    for text in reversed(turn.previous_user_texts()):
-        if message := pasted_message(text):
-            return message
-    for outcome in reversed(turn.earlier_outcomes):
-        if (outcome.operation or "").startswith("hl7.") and isinstance(outcome.args.get("message"), str):
-            return str(outcome.args["message"])
-    return None
-
-
-def _follows_up(turn: Turn) -> bool:
-    text = turn.normalized
-    wants = _VALIDATE.search(text) or _SEND.search(text) or _ABOUT_MESSAGE.search(text)
-    return bool(wants and _FOLLOW_UP.search(text) and turn.has_operation("hl7.") and earlier_message(turn))
+def own_words(text: str) -> str:
+    """The user's words of a message, normalised, with anything they pasted taken out."""
+    return normalize(split_pasted(text).own_words)
 
 
 def pasted_message(text: str) -> str | None:
-    match = _MESSAGE.search(text)
-    if not match:
+    """The HL7 message pasted in `text`, byte for byte from MSH (line endings as \\r), or None."""
+    return split_pasted(text).hl7
+
+
+def earlier_message(turn: Turn) -> str | None:
+    """The message the conversation is about: the latest one pasted, built, or handed to an HL7 tool."""
+    names = {t.name: t.operation for t in turn.tools}
+    for message in reversed(turn.history):
+        if isinstance(message, HumanMessage):
+            if found := pasted_message(str(message.content)):
+                return found
+        elif isinstance(message, ToolMessage) and names.get(str(message.name)) == "hl7.build":
+            data = _json(message.content)
+            if isinstance(data, dict) and isinstance(data.get("message"), str):
+                return str(data["message"])
+        elif isinstance(message, AIMessage):
+            for call in reversed(message.tool_calls):
+                if names.get(call["name"], "").startswith("hl7.") and isinstance(call["args"].get("message"), str):
+                    return str(call["args"]["message"])
+    return None
+
+
+def _hypothetical(turn: Turn, words: str) -> bool:
+    """ "What would happen if I sent this", "don't send it yet": the planner's reading when it made one."""
+    understanding = getattr(turn, "understanding", None)
+    if understanding is not None:
+        return bool(understanding.hypothetical) or is_hypothetical(words)
+    return is_hypothetical(words)
+
+
+def _json(content: object) -> object:
+    try:
+        return json.loads(content) if isinstance(content, str) else None
+    except ValueError:
         return None
-    # Segments arrive one per line, or — pasted from a log or a chat box — on one line separated by spaces.
-    lines = [line.strip() for line in _SEGMENT_BREAK.split(match.group(0)) if line.strip()]
-    segments = [line for line in lines if re.match(r"^[A-Z][A-Z0-9]{2}\|", line)]
-    return "\r".join(segments) if segments else None
+
+
+def _last_send(turn: Turn) -> ToolOutcome | None:
+    for outcome in reversed(turn.earlier_outcomes + turn.outcomes):
+        if outcome.operation == "hl7.send" or outcome.tool_name.endswith("hl7_send"):
+            return outcome
+    return None
 
 
 class Hl7Skill:
     name = "hl7"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
-        if pasted_message(turn.text) and turn.has_operation("hl7."):
+        if not turn.has_operation("hl7."):
+            return 0.0
+        if pasted_message(turn.text):
             return 0.9
-        if self._intent(turn):
+        words = own_words(turn.text)
+        if self._intent(turn, words):
             return 0.92
-        return 0.88 if _follows_up(turn) else 0.0
+        if asks_ack(words) and _last_send(turn) is not None and _latest_write_is_hl7(turn):
+            return 0.9
+        if asks_ack(words) and mentions_hl7(words) and turn.tools_for("hl7.recent_messages"):
+            return 0.86  # "did the last message go through?" with nothing sent here: ask the message store
+        if not (earlier_message(turn) and refers_to_message(words)) and self._knowledge(turn):
+            return 0.87
+        if earlier_message(turn) and refers_to_message(words):
+            if has_send_request(words) or is_hypothetical(words) or act_for_message(words) != "explain":
+                return 0.88
+            if any(w in words for w in ("explain", "mean", "decode", "break", "walk", "what", "tell me", "obx")):
+                return 0.88
+        return 0.0
 
-    def _intent(self, turn: Turn) -> str | None:
+    def _intent(self, turn: Turn, words: str) -> str | None:
         """What a request without a pasted message asks for: build, recent, or send the last built one."""
-        text = turn.normalized
-        if BUILD_INTENT.search(text) and message_kind(text) and turn.tools_for("hl7.build"):
+        if asks_build(words) and message_kind(words) and turn.tools_for("hl7.build"):
             return "build"
-        if _SEND.search(text) and turn.last_outcome("hl7.build") and turn.tools_for("hl7.send"):
-            return "send_built"
-        if RECENT_INTENT.search(text) and turn.tools_for("hl7.recent_messages"):
+        if has_send_request(words) and turn.last_outcome("hl7.build") and turn.tools_for("hl7.send"):
+            built = turn.last_outcome("hl7.build")
+            return "send_built" if built is not None and built.ok else None
+        if asks_recent(words) and not asks_ack(words) and turn.tools_for("hl7.recent_messages"):
             return "recent"
         return None
 
     def step(self, turn: Turn) -> Step:
+        words = own_words(turn.text)
         if turn.outcomes:
-            outcome = turn.outcomes[-1]
-            return Reply(self._reply(outcome.operation, outcome.data, outcome))
+            return Reply(self._reply(turn, words, turn.outcomes[-1]))
         message = pasted_message(turn.text)
-        intent = None if message else self._intent(turn)
+        intent = None if message else self._intent(turn, words)
         if intent == "build":
             destinations = [t.integration_name for t in turn.tools_for("hl7.send") if t.integration_name]
-            arguments = build_arguments(turn.text, destinations)
+            arguments = build_arguments(split_pasted(turn.text).own_words, destinations)
             if isinstance(arguments, str):
                 return Reply(arguments)
             return [Call(turn.tools_for("hl7.build")[0].name, arguments)]
         if intent == "recent":
             tool = turn.tools_for("hl7.recent_messages")[0]
-            return [Call(tool.name, recent_arguments(turn.normalized, turn.now))]
+            return [Call(tool.name, recent_arguments(words, turn.now))]
         if intent == "send_built":
             built = turn.last_outcome("hl7.build")
             assert built is not None and isinstance(built.data, dict)
             message = str(built.data.get("message", ""))
+        if message is None and asks_ack(words):
+            return self._ack(turn)
+        if message is None and not (earlier_message(turn) and refers_to_message(words)):
+            answer = self._knowledge(turn)
+            if answer:
+                return Reply(answer)
         message = message or earlier_message(turn)
         if message is None:
             return Reply("Paste the HL7 message (starting with `MSH|`) and I will read it.")
-        text = turn.normalized
-        if _SEND.search(text) and not _SEND_QUESTION.search(text):
-            senders = turn.tools_for("hl7.send")
-            if not senders:
-                return Reply("You have no HL7 integration to send to. Add one under **Integrations** first.")
-            named = [t for t in senders if t.integration_name and t.integration_name.lower() in text]
-            return [Call((named or senders)[0].name, {"message": message})]
-        operation = "hl7.validate" if _VALIDATE.search(text) else "hl7.explain"
+        act = "send" if intent == "send_built" else act_for_message(words)
+        if _hypothetical(turn, words) and act in ("send", "explain"):
+            act = "validate"  # asking about a send: check it and say what would happen, never send
+        if act == "ack":
+            return self._ack(turn)
+        if act == "send":
+            return self._send(turn, words, message)
+        operation = "hl7.explain" if act == "explain" or wants_both(words) else "hl7.validate"
         tools = turn.tools_for(operation)
         return [Call(tools[0].name, {"message": message})] if tools else Reply("I can't read HL7 here.")
+
+    @staticmethod
+    def _knowledge(turn: Turn) -> str | None:
+        understanding = getattr(turn, "understanding", None)
+        raw = str(understanding.own_words) if understanding is not None else split_pasted(turn.text).own_words
+        return knowledge_answer(raw)
 
     def capabilities(self, tools: tuple[ToolInfo, ...]) -> list[str]:
         lines = []
@@ -127,7 +184,42 @@ class Hl7Skill:
             lines.append(f"Send HL7 messages to {', '.join(senders)} (after your approval)")
         return lines
 
-    def _reply(self, operation: str | None, data: object, outcome: ToolOutcome) -> str:
+    # ----------------------------------------------------------------- flows
+
+    def _send(self, turn: Turn, words: str, message: str) -> Step:
+        senders = [t for t in turn.tools_for("hl7.send") if t.integration_name]
+        if not senders:
+            return Reply("You have no HL7 integration to send to. Add one under **Integrations** first.")
+        names = [str(t.integration_name) for t in senders]
+        destination = destination_of(words, names)
+        listed = ", ".join(f"**{n}**" for n in names)
+        if destination.integration is None and destination.asked:
+            return Reply(
+                f"I don't have an HL7 integration called “{destination.asked}”, so I have not sent anything. "
+                f"Your HL7 integrations: {listed}. Which one should I send it to?"
+            )
+        if destination.integration is None and len(senders) > 1:
+            return Reply(f"Which HL7 integration should I send it to? Yours: {listed}. Nothing has been sent yet.")
+        chosen = next(t for t in senders if t.integration_name == (destination.integration or names[0]))
+        return [Call(chosen.name, {"message": message})]
+
+    def _ack(self, turn: Turn) -> Step:
+        sent = _last_send(turn)
+        if sent is not None:
+            return Reply(ack_answer(sent))
+        looked = [o for o in turn.outcomes if o.operation == "hl7.recent_messages"]
+        if looked:
+            return Reply(ack_answer(looked[-1]))
+        tools = turn.tools_for("hl7.recent_messages")
+        if not tools:
+            return Reply("I have not sent an HL7 message in this conversation, so there is no ACK to report.")
+        return [Call(tools[0].name, {"direction": "outbound", "limit": 5})]
+
+    def _reply(self, turn: Turn, words: str, outcome: ToolOutcome) -> str:
+        operation = outcome.operation
+        data = outcome.data
+        if operation == "hl7.recent_messages" and asks_ack(words) and not pasted_message(turn.text):
+            return ack_answer(outcome)
         if not outcome.ok or not isinstance(data, dict):
             doing = {
                 "hl7.send": "send the message",
@@ -139,49 +231,30 @@ class Hl7Skill:
             return build_reply(data)
         if operation == "hl7.recent_messages":
             return recent_reply(data)
-        problems = data.get("problems") or []
-        problem_lines = bullets(f"**{p['location']}** ({p['severity']}): {p['message']}" for p in problems)
-        summary = data.get("summary") or {}
-        kind = "^".join(x for x in (summary.get("message_type"), summary.get("trigger_event")) if x)
-        heading = (
-            f"**{kind or 'HL7'}** message, version {summary.get('version', '?')}, control id "
-            f"`{summary.get('control_id', '?')}`"
-        )
         if operation == "hl7.send":
-            if not data.get("sent", True):
-                return "I did not send it, because the message has problems:\n" + problem_lines
-            if not data.get("code"):
-                retry = " It is queued and will be retried automatically." if data.get("will_retry") else ""
-                return f"I could not deliver it to **{data.get('destination')}** yet: {data.get('error')}.{retry}" + (
-                    f" Track it as message `{data['message_id']}`." if data.get("message_id") else ""
-                )
-            verdict = "accepted" if data.get("accepted") else "not accepted"
-            return (
-                f"Sent to **{data.get('destination')}**: ACK **{data.get('code')}** ({data.get('meaning')}), "
-                f"{verdict}, in {data.get('latency_ms') or 0:.0f} ms."
-                + (f"\n\n{data['error']}" if data.get("error") else "")
-                + (f"\n\nRecorded in the message store as `{data['message_id']}`." if data.get("message_id") else "")
-            )
+            return send_reply(data)
         if operation == "hl7.validate":
-            verdict = "is **valid**" if data.get("valid") else "is **not valid**"
-            return f"The {heading} {verdict}." + (f"\n\nProblems:\n{problem_lines}" if problems else "")
-        rows = [
-            {
-                "segment": segment["name"],
-                "field": f["position"],
-                "name": f["name"],
-                "value": f.get("text") or f["value"],
-            }
-            for segment in data.get("segments", [])
-            for f in segment.get("fields", [])
-        ]
-        parts = [heading + "."]
-        if summary.get("patient_id"):
-            parts.append(f"Patient `{summary['patient_id']}` {summary.get('patient_name', '')}".rstrip() + ".")
-        parts.append(table(rows, [("segment", "Segment"), ("field", "Field"), ("name", "Name"), ("value", "Value")]))
-        if problems:
-            parts.append("Problems:\n" + problem_lines)
-        return "\n\n".join(parts)
+            return validation_reply(data, hypothetical=_hypothetical(turn, words))
+        return self._explanation(data, _hypothetical(turn, words))
+
+    def _explanation(self, data: dict[str, object], hypothetical: bool) -> str:
+        problems = data.get("problems") or []
+        assert isinstance(problems, list)
+        errors = [p for p in problems if p.get("severity") == "error"]
+        lines = bullets(f"**{p['location']}** ({p['severity']}): {p['message']}" for p in problems)
+        if errors:
+            return validation_reply(data, hypothetical=hypothetical, explained=True)
+        text = walkthrough(data)
+        verdict = "It validates cleanly." if not problems else "It is valid, with notes:\n" + lines
+        return text + "\n\n" + verdict
+
+
+def _latest_write_is_hl7(turn: Turn) -> bool:
+    """ "Did it go through?" is about the latest thing sent: an HL7 send, not a Jira update."""
+    for outcome in reversed(turn.earlier_outcomes):
+        if outcome.tool and outcome.tool.access == "write":
+            return outcome.operation == "hl7.send"
+    return True
 
 
 SKILL = Hl7Skill()

@@ -34,10 +34,24 @@ _VALUE = re.compile(r"\b(?:value|result|=|of)\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z/%][
 _HOURS = re.compile(r"\blast (\d{1,4}) ?(hours?|h|days?|d)\b")
 
 
+# Plain words for the events, used only when the text also says it is about a message.
+_LAY_KINDS = (
+    (re.compile(r"\b(admission|admit|admitting|inpatient stay)\b"), "ADT^A01"),
+    (re.compile(r"\b(registration|register|registering|outpatient visit)\b"), "ADT^A04"),
+    (re.compile(r"\b(update|updated|demographics?|change of address|patient info\w*)\b"), "ADT^A08"),
+    (re.compile(r"\b(discharge|discharged|discharging)\b"), "ADT^A03"),
+    (re.compile(r"\b(lab results?|results? message|observation|result)\b"), "ORU^R01"),
+    (re.compile(r"\b(order|orders)\b"), "ORM^O01"),
+)
+_MESSAGE_WORD = re.compile(r"\b(hl7|message|msg|feed|v2)\b")
+
+
 def message_kind(text: str) -> str | None:
-    """`"adt a04"` → `"ADT^A04"`; a bare type gets its usual trigger."""
+    """`"adt a04"` → `"ADT^A04"`; a bare type gets its usual trigger; "an admission message" → ADT^A01."""
     match = _KIND.search(text.lower())
     if not match:
+        if _MESSAGE_WORD.search(text.lower()):
+            return next((kind for pattern, kind in _LAY_KINDS if pattern.search(text.lower())), None)
         return None
     kind, trigger = match.group(1), match.group(2)
     if trigger:
@@ -98,6 +112,10 @@ def recent_arguments(text: str, now: datetime) -> dict[str, Any]:
     if "today" in text:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         arguments["since_hours"] = max(round((now - midnight).total_seconds() / 3600, 3), 0.001)
+    elif re.search(r"\b(this|past|last) week\b", text):
+        arguments["since_hours"] = 168
+    elif re.search(r"\b(this|past|last) month\b", text):
+        arguments["since_hours"] = 720
     elif "yesterday" in text:
         arguments["since_hours"] = 48
     elif hours := _HOURS.search(text):

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn, normalize
 from agents.offline.skills import jira_render as render
+from agents.offline.skills.jira_examples import OPERATIONS
 from agents.offline.skills.jira_intents import (
     DETAIL_QUESTION,
     FIELDS_QUESTION,
@@ -25,6 +26,15 @@ from agents.offline.skills.jira_intents import (
     ordinal,
     parse_intent,
     refers_back,
+)
+from agents.offline.skills.jira_understanding import (
+    grounded,
+    jira_kind,
+    refine,
+    resolve_key,
+    semantic_kind,
+    summary_from_rest,
+    typed_jql,
 )
 
 _OPERATION = {
@@ -40,32 +50,43 @@ _OPERATION = {
     "whoami": "jira.whoami",
 }
 _WRITES = {"create", "comment", "transition", "assign"}
+_GROUNDING = {"jira.list_projects", "jira.list_transitions"}  # reads made to ground another request
 _CLINICAL = re.compile(r"\b(patients?|mrn|dob|allerg\w*|medications?|labs?|vitals?|diagnos\w*)\b")
 _ACTION_WORDS = re.compile(r"\b(assign|unassign|move|mark|close|resolve|reopen|start|comment|transition|take)\b")
 
 
 class JiraSkill:
     name = "jira"
+    operations = OPERATIONS
 
     def score(self, turn: Turn) -> float:
         if not turn.has_operation("jira."):
             return 0.0
         if any((o.operation or "").startswith("jira.") for o in turn.outcomes):
             return 0.95
-        text = turn.normalized
-        if "msh|" in text:
+        if turn.understanding is not None and turn.understanding.pasted.hl7_messages:
             return 0.0  # a pasted HL7 message, whatever words surround it
+        rules = self._rule_score(turn)
+        meaning = 0.7 if semantic_kind(turn) is not None else 0.0
+        if resolve_key(turn) is not None and jira_kind(turn) is not None:
+            meaning = max(meaning, 0.75)  # "I'm starting on it now" right after an issue was shown
+        return max(rules, meaning)
+
+    def _rule_score(self, turn: Turn) -> float:
+        text = normalize(turn.own_words)
+        if "msh|" in text:
+            return 0.0
         if _pending(turn):
             return 0.9
         if looks_like_jira(text):
             # "this patient's issues" belongs to the EMR skill unless Jira is named.
-            clinical = _CLINICAL.search(text) and "jira" not in text and not issue_keys(turn.text)
+            clinical = _CLINICAL.search(text) and "jira" not in text and not issue_keys(turn.own_words)
             return 0.6 if clinical else 0.85
         earlier = turn.last_outcome("jira.") is not None
         follow_up = refers_back(text) or ordinal(text) is not None
         if earlier and follow_up and (_ACTION_WORDS.search(text) or DETAIL_QUESTION.search(text)):
             return 0.8  # "assign it to me", "who's on it?", "tell me more about the first one"
-        intent = parse_intent(text, turn.text)
+        intent = parse_intent(text, turn.own_words)
         if intent is not None and intent.kind == "create":  # "create a task: ..." names no Jira word
             return 0.8
         if intent is not None and intent.kind == "search" and "project = " in str(intent.args.get("jql")):
@@ -76,14 +97,17 @@ class JiraSkill:
 
     def step(self, turn: Turn) -> Step:
         mine = [o for o in turn.outcomes if (o.operation or "").startswith("jira.")]
-        if mine:
-            return Reply(self._reply(turn, mine))
         sites = _sites(turn)
         intent, chosen_site = self._intent(turn, sites)
+        answered = [o for o in mine if o.operation not in _GROUNDING]
+        grounding_only = bool(mine) and not answered and intent is not None
+        if mine and not (grounding_only and intent is not None and intent.kind not in ("projects", "transitions")):
+            return Reply(self._reply(turn, answered or mine))
         if intent is None:
             return Reply(
-                "I'm not sure what to do in Jira. Try *my open issues*, *show SB-12*, *search tickets about "
-                "backups*, *create a bug in SB: …*, *move SB-12 to done* or *assign SB-12 to me*."
+                "I'm not sure what to do in Jira. Try *my open issues*, *search tickets about backups*, "
+                "*create a bug: …*, or name an issue by its key and say what to do with it (show, move, assign, "
+                "comment)."
             )
         return self._calls(turn, intent, sites, chosen_site)
 
@@ -100,7 +124,20 @@ class JiraSkill:
     # ----------------------------------------------------------------- understanding
 
     def _intent(self, turn: Turn, sites: list[str]) -> tuple[Intent | None, str | None]:
-        text, original = turn.normalized, turn.text
+        intent, named = self._read(turn, sites)
+        if not _pending(turn):
+            intent = refine(turn, intent)
+        if intent is not None and intent.kind == "create" and not intent.args.get("summary"):
+            summary = summary_from_rest(turn.own_words)
+            if summary:
+                intent.args["summary"] = summary
+        if intent is not None and intent.kind in _WRITES | {"get", "transitions"} and intent.key is None:
+            intent.key = resolve_key(turn) or _key_from_context(turn)
+        return intent, named
+
+    def _read(self, turn: Turn, sites: list[str]) -> tuple[Intent | None, str | None]:
+        original = turn.own_words
+        text = normalize(original)
         named = _named_site(text, sites)
         pending = _pending(turn)
         if pending == SITE_QUESTION and named:
@@ -111,7 +148,8 @@ class JiraSkill:
             resumed = _resume_create(turn)
             if resumed is not None:
                 return resumed, _site_of(turn.last_outcome("jira.create_issue"))
-        intent = parse_intent(text, original)
+        typed = typed_jql(turn)
+        intent = Intent("search", args={"jql": typed}) if typed else parse_intent(text, original)
         picked = _picked_from_list(turn, text)
         about_earlier = refers_back(text) or ordinal(text) is not None
         if (intent is None or intent.kind == "search") and about_earlier and DETAIL_QUESTION.search(text):
@@ -131,13 +169,17 @@ class JiraSkill:
                 "try. You can do it in Jira itself if your account has the permission. I can search, show, "
                 "create, comment on, move and assign issues."
             )
+        question = _missing(intent)
+        if question:
+            return Reply(question)
+        site = named or (_site_of_key(turn, intent.key) if intent.key else None)
+        before = grounded(turn, intent, site)
+        if before is not None:
+            return before
         operation = _OPERATION[intent.kind]
         tools = turn.tools_for(operation)
         if not tools:
             return Reply("Your Jira integration does not offer that here.")
-        question = _missing(intent)
-        if question:
-            return Reply(question)
         args = _arguments(intent)
         if named:
             tools = [t for t in tools if t.integration_name == named] or tools
@@ -172,7 +214,7 @@ class JiraSkill:
             op = outcome.operation
             if op in ("jira.my_open_issues", "jira.search_issues"):
                 mine = op == "jira.my_open_issues"
-                parts.append(render.search_reply(outcome, site, mine=mine, multi=multi))
+                parts.append(render.search_reply(outcome, site, mine=mine, multi=multi, question=turn.own_words))
             elif op == "jira.get_issue":
                 parts.append(render.issue_reply(outcome, outcome.args.get("key")))
             elif op == "jira.create_issue":
@@ -297,7 +339,7 @@ def _resume_create(turn: Turn) -> Intent | None:
         return None
     args: dict[str, Any] = dict(last.args)
     extra: dict[str, str] = dict(args.get("fields") or {})
-    text = turn.text
+    text = turn.own_words
     for item in data.get("missing") or []:
         allowed = [str(a) for a in item.get("allowed") or []]
         # Longest first, so "Highest" wins over "High".
@@ -327,11 +369,11 @@ def _resume_create(turn: Turn) -> Intent | None:
 
 def _missing(intent: Intent) -> str | None:
     if intent.kind in ("get", "comment", "transition", "transitions", "assign") and not intent.key:
-        return "Which issue? Tell me its key, for example *SB-12*."
+        return "Which issue? Tell me its key (the project's letters, a dash and the number)."
     if intent.kind == "create" and not intent.args.get("summary"):
         return (
-            "What should the new issue say? For example: *create a bug in SB: Login page crashes on Safari* "
-            '(add "high priority" or "assign it to me" if you like).'
+            "What should the new issue say? For example: *create a bug: Login page crashes on Safari* "
+            '(add the project, "high priority" or "assign it to me" if you like).'
         )
     if intent.kind == "comment" and not intent.args.get("body"):
         return f"What should the comment on {intent.key} say? For example: *comment on {intent.key}: deployed*."

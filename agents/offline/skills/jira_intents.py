@@ -19,7 +19,7 @@ JIRA_WORDS = re.compile(
 _FOLLOW_UP = re.compile(r"\b(it|that|this|that one|this one|the issue|the ticket|same)\b")
 _MY = re.compile(
     r"\b(my|mine)\b|\bassigned to (me|myself)\b|\bon my plate\b|\bam i working\b|\bi('m| am) working\b|"
-    r"\bshould i (work|do)\b|\bi have\b|\bi own\b|\bfor me\b"
+    r"\bshould i (work|do)\b|\bi have\b|\bi own\b|\bfor me\b|\bhave i got\b|\bi'?ve got\b|\bi got\b|\bdo i have\b"
 )
 _CREATE = re.compile(
     r"\b(create|file|raise|log|make|add|submit|report|write up)\b.{0,40}?"
@@ -38,7 +38,7 @@ _ASSIGN = re.compile(
 )
 _TRANSITION = re.compile(
     r"\b(move|moved|transition|set|mark|change|put|switch|drag)\b.*?\b(to|as|into|in)\s+(?P<to>[a-z][a-z -]{1,30}?)"
-    r"(?:\s+(?:status|column|state))?(?:\s*(?:[,.;:!]|\b(?:with|and|saying)\b)|$)"
+    r"(?:\s+(?:status|column|state))?(?:\s*(?:[,.;:!?]|\b(?:with|and|saying|please|pls|now|today)\b)|$)"
 )
 _VERB_STATUS = {
     "close": "Done", "resolve": "Done", "finish": "Done", "complete": "Done", "done with": "Done",
@@ -82,11 +82,14 @@ _LABELS = re.compile(r"\b(?:labels?|tagged|tags?)\s*(?:is|are|:|=|with|as)?\s*([
 _ASSIGNEE = re.compile(
     r"\b(?:assign(?:ed)?|give)\s+(?:it\s+|this\s+|that\s+|[A-Za-z][\w]*-\d+\s+)?to\s+([\w.@'-]+(?:\s+[A-Z][\w'-]+)?)"
 )
+_TRAILING_POLITE = re.compile(
+    r"(?:[\s,;.!]+(?:please|pls|thanks|thank you|thx|cheers|asap|if you can|if possible|ty))+[\s.!]*$", re.I
+)
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{3,255})[\"“”]")
 _SUMMARY_AFTER = re.compile(r"\b(?:called|titled|named|summary|saying|that says)\s*:?\s+(.+)", re.IGNORECASE)
 _SUMMARY_ABOUT = re.compile(
     r"\b(?i:issue|ticket|bug|task|story|incident)s?\s+(?:(?i:in|for)\s+(?:the\s+)?(?:project\s+)?[A-Z][A-Z0-9_]{1,9}\s+)?"
-    r"(?i:to|about|for|on|re)\s+(.+)"
+    r"(?i:to|about|for|on|re|that|saying|where|because)\s+(.+)"
 )
 _TRAILING_CLAUSES = re.compile(
     r"(\s+(?:with|at|,)?\s*(?:a\s+)?(?:highest|high|medium|low|lowest)[ -]priority.*"
@@ -142,12 +145,12 @@ def parse_intent(text: str, original: str) -> Intent | None:
         return Intent("get", key=key)
     jql = search_jql(text, original)
     mine = _MY.search(text) and looks_like_work(text)
-    if mine and (jql is None or jql.split(" ORDER BY ")[0] in _PLAIN_MINE):
+    if mine and (jql is None or jql.split(" ORDER BY ")[0] in PLAIN_MINE):
         return Intent("my_open")
     return Intent("search", args={"jql": jql}) if jql else None
 
 
-_PLAIN_MINE = {
+PLAIN_MINE = {
     "assignee = currentUser()",
     "assignee = currentUser() AND statusCategory != Done",
     "assignee = currentUser() AND resolution = Unresolved",
@@ -181,7 +184,11 @@ def comment_body(original: str) -> str | None:
     quoted = _QUOTED.search(original)
     if quoted:
         return quoted.group(1).strip()
-    for marker in (r":\s*(.+)", r"\b(?:saying|that says|with the text|with)\s+(.+)"):
+    for marker in (
+        r":\s*(.+)",
+        r"\b(?:saying|that says|with the text|to say|with)\s+(.+)",
+        r"\b(?:comment|note|update|remark|reply)\b.*?\b(?:that|letting them know)\s+(.+)",
+    ):
         found = re.search(marker, original, re.IGNORECASE | re.DOTALL)
         if found and found.group(1).strip():
             return found.group(1).strip()
@@ -232,6 +239,7 @@ def create_arguments(original: str) -> dict[str, Any]:
         found = _SUMMARY_AFTER.search(first_line) or _SUMMARY_ABOUT.search(first_line)
         summary = found.group(1) if found else None
     if summary:
+        summary = _TRAILING_POLITE.sub("", summary.strip())
         summary = _TRAILING_CLAUSES.sub("", summary.strip()).strip(" .,;")
         summary = re.sub(r"^(the|a|an)\s+", "", summary, flags=re.IGNORECASE)
         summary = summary[:1].upper() + summary[1:]

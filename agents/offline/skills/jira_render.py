@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.offline.render import bullets, fields, table
@@ -30,7 +31,31 @@ def issues_table(data: dict[str, Any], *, mine: bool) -> str:
     return table(rows, columns)
 
 
-def search_reply(outcome: ToolOutcome, site: str | None, *, mine: bool, multi: bool) -> str:
+_YES_NO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|any|anything|can|could|am)\b", re.IGNORECASE)
+_HOW_MANY = re.compile(r"\bhow many\b|\bcount\b|\bnumber of\b", re.IGNORECASE)
+
+
+def answer_first(question: str, count: int, total: int | None) -> str:
+    """The sentence that answers a yes/no or how-many question before the table; "" for other requests."""
+    found = total if isinstance(total, int) else count
+    noun = "issue" if found == 1 else "issues"
+    if _HOW_MANY.search(question):
+        return f"**{found}** {noun} match." if found else "None — no issue matches."
+    if _YES_NO.search(question):
+        return f"Yes — **{found}** {noun} match." if found else "No — no issue matches."
+    return ""
+
+
+def search_reply(outcome: ToolOutcome, site: str | None, *, mine: bool, multi: bool, question: str = "") -> str:
+    answer = _search_reply(outcome, site, mine=mine, multi=multi)
+    data = outcome.data if outcome.ok and isinstance(outcome.data, dict) else None
+    if data is None:
+        return answer
+    first = answer_first(question, len(data.get("issues") or []), data.get("total"))
+    return f"{first} {answer}" if first else answer
+
+
+def _search_reply(outcome: ToolOutcome, site: str | None, *, mine: bool, multi: bool) -> str:
     where = f" on **{site}**" if site and multi else ""
     if not outcome.ok:
         return failure(outcome, f"search Jira{where}")
