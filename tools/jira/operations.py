@@ -68,7 +68,7 @@ class JiraOperations:
             "site": self.site,
             "server_title": info.get("serverTitle"),
             "version": info.get("version"),
-            "deployment": "cloud" if info.get("deploymentType") == "Cloud" else "datacenter",
+            "deployment": deployment_of(info) or self.client.config.deployment,
         }
 
     async def list_projects(self) -> dict[str, Any]:
@@ -307,6 +307,16 @@ class JiraOperations:
             "issue_type": chosen.get("name"),
             "link": self.client.browse_url(new_key),
         }
+
+
+def deployment_of(info: dict[str, Any]) -> str | None:
+    """`cloud` / `datacenter` from serverInfo's optional `deploymentType`; None when absent or unknown."""
+    kind = str(info.get("deploymentType") or "").strip().lower()
+    if kind == "cloud":
+        return "cloud"
+    if kind in ("server", "datacenter", "data center"):
+        return "datacenter"
+    return None
 
 
 def named_status(transition: dict[str, Any]) -> str | None:

@@ -57,8 +57,8 @@ def jira_error_text(body: bytes) -> str:
     try:
         data = parse_json(body)
     except ValueError:
-        text = body.decode("utf-8", errors="replace").strip()
-        return "" if not text or text.startswith("<") else " ".join(text.split())[:_ERROR_TEXT_LIMIT]
+        raw = body.decode("utf-8", errors="replace").strip()
+        return "" if not raw or raw.startswith("<") else " ".join(raw.split())[:_ERROR_TEXT_LIMIT]
     messages: list[str] = []
     for item in data if isinstance(data, list) else [data]:
         if isinstance(item, dict):
