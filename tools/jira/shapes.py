@@ -82,8 +82,8 @@ def short_time(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if abs(value) > 10**11 else value
         try:
+            seconds = value / 1000 if abs(value) > 10**11 else value
             return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
         except (OverflowError, OSError, ValueError):
             return UNKNOWN
@@ -110,7 +110,7 @@ def summarize(raw: Any, base_url: str) -> IssueSummary:
     summary = fields.get("summary")
     return IssueSummary(
         key=key,
-        summary=as_str(summary) or ("" if summary is None else UNKNOWN),
+        summary=summary.strip() if isinstance(summary, str) else "" if summary is None else as_str(summary) or UNKNOWN,
         status=named(fields.get("status")),
         assignee=person(fields.get("assignee")) or "Unassigned",
         priority=named(fields.get("priority")),
