@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install sdk-typescript frontend protocol lint format fuzz clean
+.PHONY: run test install contract-mocks sdk-typescript frontend protocol lint format fuzz clean
 
 run: install frontend ## install and start on the embedded defaults (SQLite, offline model, demo sandboxes)
 	DEMO_MODE=true HL7_LISTEN_PORT=$${HL7_LISTEN_PORT:-2575} $(BIN)/switchboard serve --migrate
@@ -12,7 +12,14 @@ run: install frontend ## install and start on the embedded defaults (SQLite, off
 test: install frontend ## install everything and run all tests (lint, types, unit, SQLite, PostgreSQL, browser)
 	bash scripts/test.sh
 
-install: $(STAMP)
+install: $(STAMP) contract-mocks
+
+# The OpenAPI mock server (Prism, from npm) the Jira contract tests serve Atlassian's examples with.
+PRISM_DIR := tests/contracts/jira
+contract-mocks:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(PRISM_DIR) && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent; }; \
+	else echo "NOTE: npm not found: the Jira contract tests (tests/contracts/jira) will be skipped" >&2; fi
 
 $(STAMP): pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,4 +59,5 @@ format: install
 	$(BIN)/ruff format $(PY_DIRS)
 
 clean:
-	rm -rf $(VENV) frontend/node_modules frontend/dist sdk/typescript/node_modules sdk/typescript/dist .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) frontend/node_modules frontend/dist sdk/typescript/node_modules sdk/typescript/dist $(PRISM_DIR)/node_modules \
+		.mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,7 @@ to run, so one user's tools can never run in another user's turn.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command
@@ -29,6 +31,7 @@ from agents.context import TurnContext
 
 AgentGraph = CompiledStateGraph[Any, TurnContext, Any, Any]
 GRAPH_CACHE_SIZE = 256
+log = logging.getLogger("switchboard.agent")
 
 
 class ToolNotBound(RuntimeError):
@@ -62,8 +65,21 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]]
     ) -> ToolMessage | Command[Any]:
         context: TurnContext | None = request.runtime.context
-        current = context.tools_by_name.get(str(request.tool_call["name"])) if context is not None else None
-        return await handler(dataclasses.replace(request, tool=current))
+        name = str(request.tool_call["name"])
+        current = context.tools_by_name.get(name) if context is not None else None
+        try:
+            return await handler(dataclasses.replace(request, tool=current))
+        except GraphBubbleUp:  # an approval interrupt: LangGraph's control flow, not a failure
+            raise
+        except Exception as exc:
+            # Tools built by `tools.tooling.make_tool` never get here; a tool of any other origin that
+            # raises still becomes an answer the model can explain, never the end of the turn.
+            log.exception("tool %s raised into the graph", name)
+            text = (
+                f"Error [tool_failed]: the tool {name} failed ({type(exc).__name__}), so there is no result. "
+                "Suggested fix: try again; if it keeps failing, ask an admin (the server log has the details)."
+            )
+            return ToolMessage(text, tool_call_id=str(request.tool_call["id"]), name=name, status="error")
 
 
 class AgentGraphs:

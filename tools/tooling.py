@@ -2,13 +2,19 @@
 
 Each tool carries `metadata["switchboard"]`: the stable `operation` id the offline model and the
 approval policy key on, its `access` (read / write / destructive), whether it touches patient data
-(`phi`), and which integration it belongs to. Connector failures become an error tool result the
-model can explain (status "error"), never an exception through the graph.
+(`phi`), and which integration it belongs to.
+
+A tool never raises into the graph. A `ConnectorError` (the system said no, was down, timed out)
+becomes its own sentence; any other exception — a connector bug, an answer shaped like nothing we
+expected — becomes an error tool result too (status "error"), naming the system, the operation, what
+went wrong and what the user can do, with its traceback logged once (the log line carries the request
+id). The model then explains the failure instead of the turn ending in `agent_error`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +28,11 @@ from tools.errors import ConnectorError
 
 METADATA_KEY = "switchboard"
 _NAME_LIMIT = 64
+# The code of an error result for a failure inside Switchboard (not the external system's refusal).
+TOOL_FAILED = "tool_failed"
+_SYSTEMS = {"jira": "Jira", "emr": "the EMR", "hl7": "the HL7 system"}
+
+log = logging.getLogger("switchboard.tools")
 
 
 @dataclass(frozen=True)
@@ -84,12 +95,6 @@ def make_tool(
     (pydantic models included); it raises `ConnectorError` for failures.
     """
 
-    async def run(**kwargs: Any) -> str:
-        try:
-            return to_tool_result(await func(**kwargs))
-        except ConnectorError as exc:
-            raise ToolException(exc.for_model()) from exc
-
     policy = ToolPolicy(
         operation=operation,
         access=access,
@@ -98,6 +103,16 @@ def make_tool(
         integration_name=integration_name,
         integration_type=integration_type,
     )
+
+    async def run(**kwargs: Any) -> str:
+        try:
+            return to_tool_result(await func(**kwargs))
+        except ConnectorError as exc:
+            raise ToolException(exc.for_model()) from exc
+        except Exception as exc:  # a connector bug or an unreadable answer: an answer, not a crash
+            log.exception("tool %s (%s) failed unexpectedly", operation, integration_name or "no integration")
+            raise ToolException(unexpected_failure_text(policy, exc)) from exc
+
     where = f" (integration: {integration_name})" if integration_name else ""
     return StructuredTool.from_function(
         coroutine=run,
@@ -106,6 +121,39 @@ def make_tool(
         args_schema=args_schema,
         handle_tool_error=True,
         metadata={METADATA_KEY: policy.__dict__},
+    )
+
+
+def system_label(policy: ToolPolicy) -> str:
+    """`Jira ("Acme Jira")`: the system a person would recognise, and which integration of it."""
+    kind = _SYSTEMS.get(policy.integration_type or "", policy.integration_type or "the system")
+    return f'{kind} ("{policy.integration_name}")' if policy.integration_name else kind
+
+
+def unexpected_failure_text(policy: ToolPolicy, exc: BaseException) -> str:
+    """The error result for an exception that is not a `ConnectorError`: short, actionable, no internals.
+
+    It names the system and the operation, says what went wrong in a sentence and what the user can
+    do; the exception's type (never its message: it may quote the system's data) helps an admin match
+    the logged traceback.
+    """
+    what = policy.operation.split(".")[-1].replace("_", " ")
+    system = system_label(policy)
+    if isinstance(exc, TimeoutError):
+        return (
+            f"Error [integration_timeout]: {system} did not finish {what} in time. "
+            "Suggested fix: try again in a moment; if it keeps happening, ask an admin to check that the "
+            "system is up or to raise the integration's timeout."
+        )
+    changed = (
+        f" It may or may not have taken effect: check in {system} before trying again."
+        if policy.access != "read"
+        else ""
+    )
+    return (
+        f"Error [{TOOL_FAILED}]: {what} on {system} failed inside Switchboard's connector "
+        f"({type(exc).__name__}), so there is no result to show.{changed} Suggested fix: try again; if it "
+        "keeps failing, ask an admin to check the integration (the server log has the details)."
     )
 
 

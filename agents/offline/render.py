@@ -39,5 +39,15 @@ def failure(content: str, doing: str, system: str) -> str:
         return f"OK — I did not {doing}: you rejected it. Nothing changed in {system}."
     if "denied_by_policy" in content:
         return f"I could not {doing}: an administrator's policy does not allow it. Ask an admin if you need it."
-    message = re.sub(r"^Error \[[\w.]+\]:\s*", "", content).strip()
+    code, message = error_parts(content)
+    if code == "tool_failed":  # Switchboard's own connector failed: the system said nothing
+        return f"I could not {doing}: {message}"
     return f"I could not {doing}. {system} said: {message}"
+
+
+def error_parts(content: str) -> tuple[str | None, str]:
+    """An error tool result (`Error [code]: text`) as its code and its text for a person."""
+    match = re.match(r"^Error \[([\w.]+)\]:\s*", content)
+    if match is None:
+        return None, content.strip()
+    return match.group(1), content[match.end() :].strip()

@@ -70,6 +70,8 @@ async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | N
         try:
             raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
             token = AuthFrame.model_validate_json(raw).token
+        except WebSocketDisconnect:  # closed before authenticating: a clean end, nothing to answer
+            return None, 0
         except (TimeoutError, ValidationError, ValueError):
             return None, CLOSE_UNAUTHENTICATED
     try:
@@ -212,6 +214,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     app: AppContext = websocket.app.state.ctx
     await websocket.accept()
     user, close_code = await _authenticate(websocket, app)
+    if user is None and websocket.client_state == WebSocketState.DISCONNECTED:
+        return
     if user is None:
         reason = "API key lacks the chat scope" if close_code == CLOSE_FORBIDDEN else "authentication required"
         await websocket.close(code=close_code or CLOSE_UNAUTHENTICATED, reason=reason)
@@ -267,8 +271,9 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
             relay.unfollow(connection.key)
         if writer is not None:
             writer.cancel()
-        if websocket.application_state == WebSocketState.CONNECTED:
+        # Not after the client closed: closing then raises WebSocketDisconnect (a traceback in the log).
+        if websocket.application_state == websocket.client_state == WebSocketState.CONNECTED:
             try:
                 await websocket.close()
-            except RuntimeError:
+            except (RuntimeError, WebSocketDisconnect):
                 pass

@@ -61,6 +61,8 @@ async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | N
     if not token and not api_key:
         try:
             frame = AuthFrame.model_validate_json(await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S))
+        except WebSocketDisconnect:  # the client left before authenticating: nothing to answer
+            return None, 0, ""
         except (TimeoutError, ValidationError, ValueError, KeyError):
             return None, 4401, "authentication required"
         token, api_key = frame.token, frame.api_key
@@ -110,13 +112,21 @@ def _handle(raw: str, subscription: EventSubscription) -> str:
     return control("subscribed", {"events": sorted(subscription.patterns)})
 
 
+async def _close(websocket: WebSocket, code: int = 1000, reason: str | None = None) -> None:
+    """Close our side unless the client already did (closing then raises, and used to log a traceback)."""
+    if WebSocketState.DISCONNECTED in (websocket.client_state, websocket.application_state):
+        return
+    with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):  # the client left meanwhile
+        await websocket.close(code=code, reason=reason)
+
+
 @router.websocket("/events/ws")
 async def events_socket(websocket: WebSocket) -> None:
     app: AppContext = websocket.app.state.ctx
     await websocket.accept()
     user, close_code, reason = await _authenticate(websocket, app)
     if user is None:
-        await websocket.close(code=close_code or 4401, reason=reason or "authentication required")
+        await _close(websocket, code=close_code or 4401, reason=reason or "authentication required")
         return
     bus: EventBus = app.extras["event_bus"]
     subscription = bus.subscribe(str(user.id), user.is_admin)
@@ -145,6 +155,4 @@ async def events_socket(websocket: WebSocket) -> None:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
-        if websocket.application_state == WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError, OSError):
-                await websocket.close()
+        await _close(websocket)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import json
 import ssl
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -31,11 +32,15 @@ from tools.errors import (
 )
 from tools.fhir.auth import TOKENS, TokenCache, cache_key, mint_token
 from tools.fhir.config import EmrConfig, EmrCredentials
+from tools.fhir.values import concept_text
 from tools.net import OutboundPolicy
+from tools.tolerant import as_int, as_items, as_str
 
 FHIR_JSON = "application/fhir+json"
 MAX_ATTEMPTS = 3
 MAX_RETRY_WAIT_S = 2.0
+# A page of 100 resources is well under 1 MB; an answer past this is refused, never read into memory.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 Params = Mapping[str, str | Sequence[str]]
 
 
@@ -51,13 +56,11 @@ def operation_outcome_text(body: Any) -> str | None:
     if not isinstance(body, dict) or body.get("resourceType") != "OperationOutcome":
         return None
     texts = []
-    for issue in body.get("issue") or []:
-        if isinstance(issue, dict):
-            details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-            text = issue.get("diagnostics") or (details or {}).get("text") or issue.get("code")
-            if text:
-                texts.append(str(text))
-    return "; ".join(texts) or "unspecified error"
+    for issue in as_items(body.get("issue")):
+        text = as_str(issue.get("diagnostics")) or concept_text(issue.get("details")) or as_str(issue.get("code"))
+        if text:
+            texts.append(text[:300])
+    return "; ".join(dict.fromkeys(texts))[:600] or "unspecified error"
 
 
 class FhirClient:
@@ -161,7 +164,7 @@ class FhirClient:
             attempt += 1
             headers = {"Accept": FHIR_JSON, **(await self._auth_headers() if authorize else {})}
             try:
-                response = await self._http.request(method, url, params=params, headers=headers)
+                status, response, content = await self._exchange(method, url, params, headers)
             except httpx.TimeoutException as exc:
                 raise ConnectorTimeout(
                     f"The FHIR server did not answer within {self.config.timeout_s:g} s.",
@@ -172,11 +175,11 @@ class FhirClient:
                     f"The FHIR server at {urlsplit(url).netloc} could not be reached ({type(exc).__name__}).",
                     remediation="Check the base URL, the network path and that the server is running.",
                 ) from exc
-            if response.status_code in (429, 503) and attempt < MAX_ATTEMPTS:
+            if status in (429, 503) and attempt < MAX_ATTEMPTS:
                 await asyncio.sleep(_retry_wait(response, attempt))
                 continue
             if (
-                response.status_code == 401
+                status == 401
                 and authorize
                 and not refreshed
                 and self.config.auth
@@ -188,7 +191,24 @@ class FhirClient:
                 refreshed = True  # the cached token may have been revoked early: mint once more
                 self.forget_token()
                 continue
-            return _parse(response)
+            return _parse(status, content)
+
+    async def _exchange(
+        self, method: str, url: str, params: Params | None, headers: dict[str, str]
+    ) -> tuple[int, httpx.Response, bytes]:
+        """One request; the body read up to `MAX_BODY_BYTES` (a declared or streamed excess is refused)."""
+        async with self._http.stream(method, url, params=params, headers=headers) as response:
+            declared = as_int(response.headers.get("Content-Length"))
+            if declared is not None and declared > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _too_large()
+                chunks.append(chunk)
+        return response.status_code, response, b"".join(chunks)
 
     # ----------------------------------------------------------------- FHIR interactions
 
@@ -221,20 +241,29 @@ class FhirClient:
             pages += 1
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
                 raise ConnectorProtocolError(f"The {resource_type} search did not return a Bundle.")
-            for entry in bundle.get("entry") or []:
-                resource = entry.get("resource") if isinstance(entry, dict) else None
+            for entry in as_items(bundle.get("entry")):
+                resource = entry.get("resource")
                 if isinstance(resource, dict) and resource.get("resourceType") == resource_type:
                     found.append(resource)
-            url = next_link(bundle)
+            following = next_link(bundle)
+            # A relative next link (some servers send one) is relative to the page it came from.
+            url = urljoin(url, following) if following else None
             query = None  # the next link carries the whole query
         return found[:limit]
 
 
 def next_link(bundle: dict[str, Any]) -> str | None:
-    for link in bundle.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
-            return str(link["url"])
+    for link in as_items(bundle.get("link")):
+        if link.get("relation") == "next" and (url := as_str(link.get("url"))):
+            return url
     return None
+
+
+def _too_large() -> ConnectorProtocolError:
+    return ConnectorProtocolError(
+        f"The FHIR server answered with more than {MAX_BODY_BYTES // (1024 * 1024)} MB; Switchboard stopped reading.",
+        remediation="Ask for less (a narrower search), or check that the base URL is the FHIR endpoint.",
+    )
 
 
 def _retry_wait(response: httpx.Response, attempt: int) -> float:
@@ -245,12 +274,11 @@ def _retry_wait(response: httpx.Response, attempt: int) -> float:
     return max(0.0, min(wait, MAX_RETRY_WAIT_S))
 
 
-def _parse(response: httpx.Response) -> Any:
+def _parse(status: int, content: bytes) -> Any:
     try:
-        body = response.json()
+        body = json.loads(content.decode("utf-8-sig")) if content.strip() else None
     except ValueError:
         body = None
-    status = response.status_code
     if status < 400:
         if body is None:
             raise ConnectorProtocolError(

@@ -1,25 +1,25 @@
 """Compact, typed summaries of FHIR resources: what the model and the API need, nothing more.
 
-Every resource is first validated into its `fhir.resources` R4B model (the R4-compatible release of
-that library); one that does not validate is skipped (counted, never logged with content).
+Read tolerantly from the JSON as the server sent it (see `tools.tolerant`), not through strict model
+validation: real EMRs send resources that fail a strict R4 model (an extension in the wrong place, an
+R5 field, a code system we have never seen) and skipping the whole resource would hide a patient's
+allergy. Every R4 `value[x]` variant is read (Quantity, CodeableConcept, string, boolean, integer,
+Range, Ratio, SampledData, time, dateTime, Period), components and reference ranges included; a
+single object where a list is usual, numbers as strings and unknown codes are accepted; what cannot
+be read is left out or named "unknown". A resource that is not a JSON object is skipped (counted,
+never logged with content).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
 from typing import Any, TypeVar
 
-from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
-from fhir.resources.R4B.codeableconcept import CodeableConcept
-from fhir.resources.R4B.condition import Condition
-from fhir.resources.R4B.encounter import Encounter
-from fhir.resources.R4B.medicationrequest import MedicationRequest
-from fhir.resources.R4B.observation import Observation
-from fhir.resources.R4B.patient import Patient
-from fhir.resources.R4B.quantity import Quantity
 from pydantic import BaseModel, ValidationError
+
+from tools.fhir.values import codings, concept_code, concept_text, number, reference_range, value_of, when
+from tools.tolerant import UNKNOWN, as_items, as_object, as_str, as_strings
 
 log = logging.getLogger("switchboard.tools.fhir")
 
@@ -57,6 +57,7 @@ class ObservationItem(BaseModel):
     effective: str | None = None
     status: str | None = None
     interpretation: str | None = None
+    reference_range: str | None = None  # "60-100 /min", or the range's text
     source: str | None = None
 
 
@@ -104,192 +105,183 @@ class EncounterItem(BaseModel):
     source: str | None = None
 
 
-# --------------------------------------------------------------------------- helpers
+def _first(*values: Any) -> Any:
+    return next((value for value in values if value not in (None, "", [], {})), None)
 
 
-def _when(value: date | datetime | str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.isoformat() if isinstance(value, date | datetime) else str(value)
-    return text.replace("+00:00", "Z")
-
-
-def concept_text(concept: CodeableConcept | None) -> str | None:
-    if concept is None:
-        return None
-    if concept.text:
-        return str(concept.text)
-    for coding in concept.coding or []:
-        if coding.display:
-            return str(coding.display)
-    for coding in concept.coding or []:
-        if coding.code:
-            return str(coding.code)
-    return None
-
-
-def concept_code(concept: CodeableConcept | None) -> tuple[str | None, str | None]:
-    """The first coding's (code, system)."""
-    for coding in (concept.coding if concept else None) or []:
-        if coding.code:
-            return str(coding.code), str(coding.system) if coding.system else None
-    return None, None
-
-
-def _number(value: Any) -> str:
-    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
-    return text or "0"
-
-
-def _quantity(quantity: Quantity | None) -> tuple[str | None, str | None]:
-    if quantity is None or quantity.value is None:
-        return None, None
-    return _number(quantity.value), quantity.unit or quantity.code
-
-
-def parse_many(resources: Iterable[dict[str, Any]], parse: Callable[[dict[str, Any]], T]) -> list[T]:
-    """Parse each resource; skip (and count in the log, without content) those that do not validate."""
+def parse_many(resources: Iterable[Any], parse: Callable[[dict[str, Any]], T]) -> list[T]:
+    """Parse each resource; skip (and count in the log, without content) those that cannot be read."""
     parsed: list[T] = []
     skipped = 0
     for resource in resources:
+        if not isinstance(resource, dict):
+            skipped += 1
+            continue
         try:
             parsed.append(parse(resource))
         except (ValidationError, ValueError, TypeError):
             skipped += 1
     if skipped:
-        log.warning("skipped %d FHIR resource(s) that did not validate", skipped)
+        log.warning("skipped %d FHIR resource(s) that could not be read", skipped)
     return parsed
 
 
 # --------------------------------------------------------------------------- resources
 
 
+def _human_name(name: dict[str, Any]) -> tuple[str | None, list[str], str | None]:
+    """(family, given names, text) of a HumanName; `family` may be a list (DSTU2 servers)."""
+    family = " ".join(as_strings(name.get("family"))) or None
+    return family, as_strings(name.get("given")), as_str(name.get("text"))
+
+
 def patient_summary(resource: dict[str, Any], source: str | None = None) -> PatientSummary:
-    patient = Patient.model_validate(resource)
-    names = patient.name or []
-    official = next((n for n in names if n.use == "official"), names[0] if names else None)
-    given = [str(g) for g in (official.given or [])] if official else []
-    family = str(official.family) if official and official.family else None
-    display = (official.text if official and official.text else " ".join([*given, family or ""]).strip()) or "(no name)"
+    names = as_items(resource.get("name"))
+    official = next((n for n in names if n.get("use") == "official"), names[0] if names else None)
+    family, given, text = _human_name(official) if official else (None, [], None)
+    display = text or " ".join([*given, family or ""]).strip() or "(no name)"
     identifiers = [
-        Identifier(system=i.system, value=str(i.value), type=concept_text(i.type))
-        for i in patient.identifier or []
-        if i.value
+        Identifier(system=as_str(i.get("system")), value=value, type=concept_text(i.get("type")))
+        for i in as_items(resource.get("identifier"))
+        if (value := as_str(i.get("value")))
     ]
-    phone = next((str(t.value) for t in patient.telecom or [] if t.system == "phone" and t.value), None)
-    postal = next((str(a.postalCode) for a in patient.address or [] if a.postalCode), None)
+    phone = next(
+        (as_str(t.get("value")) for t in as_items(resource.get("telecom")) if t.get("system") == "phone"), None
+    )
+    postal = next((code for a in as_items(resource.get("address")) if (code := as_str(a.get("postalCode")))), None)
+    deceased = resource.get("deceasedBoolean") is True or bool(as_str(resource.get("deceasedDateTime")))
     return PatientSummary(
-        id=str(patient.id),
-        name=str(display),
+        id=as_str(resource.get("id")) or UNKNOWN,
+        name=display,
         family=family,
         given=given,
-        birth_date=_when(patient.birthDate),
-        gender=patient.gender,
+        birth_date=when(resource.get("birthDate")),
+        gender=as_str(resource.get("gender")),
         identifiers=identifiers,
         phone=phone,
         postal_code=postal,
-        deceased=bool(patient.deceasedBoolean or patient.deceasedDateTime) or None,
+        deceased=deceased or None,
         source=source,
     )
 
 
+def _components(observation: dict[str, Any]) -> tuple[str | None, str | None]:
+    """A panel's value: "120/80" with the shared unit (blood pressure), else "name: value unit; ..."."""
+    parts = [(concept_text(c.get("code")), *value_of(c)) for c in as_items(observation.get("component"))]
+    known = [(name, value, unit) for name, value, unit in parts if value is not None]
+    if not known:
+        return None, None
+    units = {unit for _, _, unit in known}
+    if len(known) == len(parts) and len(units) == 1 and all(number(v.lstrip("<>=≤≥")) for _, v, _ in known):
+        return "/".join(value for _, value, _ in known), units.pop()
+    return "; ".join(
+        f"{name or 'component'}: {value}" + (f" {unit}" if unit else "") for name, value, unit in known
+    ), None
+
+
 def observation_item(resource: dict[str, Any], source: str | None = None) -> ObservationItem:
-    observation = Observation.model_validate(resource)
-    code, system = concept_code(observation.code)
-    value, unit = _quantity(observation.valueQuantity)
-    if value is None and observation.component:
-        # Blood pressure and similar panels: "systolic/diastolic" with the shared unit.
-        parts = [_quantity(c.valueQuantity) for c in observation.component]
-        if parts and all(v is not None for v, _ in parts):
-            value, unit = "/".join(str(v) for v, _ in parts), parts[0][1]
+    code, system = concept_code(resource.get("code"))
+    value, unit = value_of(resource)
     if value is None:
-        value = (
-            concept_text(observation.valueCodeableConcept)
-            or observation.valueString
-            or (str(observation.valueBoolean).lower() if observation.valueBoolean is not None else None)
-            or (str(observation.valueInteger) if observation.valueInteger is not None else None)
-        )
-    categories = [concept_code(c)[0] for c in observation.category or []]
-    interpretation = concept_text(observation.interpretation[0]) if observation.interpretation else None
+        value, unit = _components(resource)
+    absent = concept_text(resource.get("dataAbsentReason")) if value is None else None
+    if absent:
+        value = f"not available ({absent})"
+    categories = [concept_code(c)[0] for c in as_items(resource.get("category"))]
+    interpretations = as_items(resource.get("interpretation"))
+    period = as_object(resource.get("effectivePeriod"))
     return ObservationItem(
-        id=observation.id,
+        id=as_str(resource.get("id")),
         code=code,
         system=system,
-        display=concept_text(observation.code) or "(unnamed observation)",
+        display=concept_text(resource.get("code")) or "(unnamed observation)",
         category=next((c for c in categories if c), None),
         value=value,
         unit=unit,
-        effective=_when(
-            observation.effectiveDateTime
-            or (observation.effectivePeriod.start if observation.effectivePeriod else None)
-        ),
-        status=observation.status,
-        interpretation=interpretation,
+        effective=when(_first(resource.get("effectiveDateTime"), resource.get("effectiveInstant"), period.get("start")))
+        or when(resource.get("issued")),
+        status=as_str(resource.get("status")),
+        interpretation=concept_text(interpretations[0]) if interpretations else None,
+        reference_range=reference_range(resource),
         source=source,
     )
 
 
 def medication_item(resource: dict[str, Any], source: str | None = None) -> MedicationItem:
-    request = MedicationRequest.model_validate(resource)
-    concept = request.medicationCodeableConcept
-    name = concept_text(concept) or (request.medicationReference.display if request.medicationReference else None)
-    dosage = "; ".join(str(d.text) for d in request.dosageInstruction or [] if d.text) or None
+    """A MedicationRequest or a MedicationStatement (R4), or their R5 `medication` CodeableReference."""
+    concept = _first(resource.get("medicationCodeableConcept"), resource.get("medication"))
+    reference = as_object(resource.get("medicationReference"))
+    name = concept_text(concept) or as_str(reference.get("display"))
+    dosages = as_items(resource.get("dosageInstruction")) or as_items(resource.get("dosage"))
+    dosage = "; ".join(text for d in dosages if (text := as_str(d.get("text")))) or None
+    period = as_object(resource.get("effectivePeriod"))
     return MedicationItem(
-        id=request.id,
+        id=as_str(resource.get("id")),
         medication=name or "(unnamed medication)",
-        code=concept_code(concept)[0],
-        status=request.status,
-        intent=request.intent,
-        authored_on=_when(request.authoredOn),
+        code=concept_code(as_object(concept).get("concept", concept))[0],
+        status=as_str(resource.get("status")),
+        intent=as_str(resource.get("intent")),
+        authored_on=when(
+            _first(
+                resource.get("authoredOn"),
+                resource.get("effectiveDateTime"),
+                period.get("start"),
+                resource.get("dateAsserted"),
+            )
+        ),
         dosage=dosage,
         source=source,
     )
 
 
 def allergy_item(resource: dict[str, Any], source: str | None = None) -> AllergyItem:
-    allergy = AllergyIntolerance.model_validate(resource)
     reactions = [
         text
-        for reaction in allergy.reaction or []
-        for text in (concept_text(m) for m in reaction.manifestation or [])
+        for reaction in as_items(resource.get("reaction"))
+        for text in (concept_text(m) for m in as_items(reaction.get("manifestation")))
         if text
     ]
     return AllergyItem(
-        id=allergy.id,
-        substance=concept_text(allergy.code) or "(unnamed substance)",
-        code=concept_code(allergy.code)[0],
-        clinical_status=concept_code(allergy.clinicalStatus)[0],
-        criticality=allergy.criticality,
-        category=[str(c) for c in allergy.category or []],
+        id=as_str(resource.get("id")),
+        substance=concept_text(resource.get("code")) or "(unnamed substance)",
+        code=concept_code(resource.get("code"))[0],
+        clinical_status=concept_code(resource.get("clinicalStatus"))[0],
+        criticality=as_str(resource.get("criticality")),
+        category=as_strings(resource.get("category")),
         reactions=reactions,
-        recorded=_when(allergy.recordedDate),
+        recorded=when(_first(resource.get("recordedDate"), resource.get("assertedDate"))),
         source=source,
     )
 
 
 def condition_item(resource: dict[str, Any], source: str | None = None) -> ConditionItem:
-    condition = Condition.model_validate(resource)
+    onset = as_object(resource.get("onsetPeriod")).get("start")
     return ConditionItem(
-        id=condition.id,
-        condition=concept_text(condition.code) or "(unnamed condition)",
-        code=concept_code(condition.code)[0],
-        clinical_status=concept_code(condition.clinicalStatus)[0],
-        onset=_when(condition.onsetDateTime),
-        recorded=_when(condition.recordedDate),
+        id=as_str(resource.get("id")),
+        condition=concept_text(resource.get("code")) or "(unnamed condition)",
+        code=concept_code(resource.get("code"))[0],
+        clinical_status=concept_code(resource.get("clinicalStatus"))[0],
+        onset=when(_first(resource.get("onsetDateTime"), onset)) or as_str(resource.get("onsetString")),
+        recorded=when(resource.get("recordedDate")),
         source=source,
     )
 
 
 def encounter_item(resource: dict[str, Any], source: str | None = None) -> EncounterItem:
-    encounter = Encounter.model_validate(resource)
-    period = encounter.period
+    period = as_object(_first(resource.get("period"), resource.get("actualPeriod")))
+    classes = codings(resource.get("class")) or [
+        coding for concept in as_items(resource.get("class")) for coding in codings(concept)
+    ]
+    kind = next((t for c in classes if (t := as_str(c.get("display")) or as_str(c.get("code")))), None)
+    types = as_items(resource.get("type"))
+    reasons = as_items(resource.get("reasonCode"))
     return EncounterItem(
-        id=encounter.id,
-        status=encounter.status,
-        encounter_class=(encounter.class_fhir.display or encounter.class_fhir.code) if encounter.class_fhir else None,
-        type=concept_text(encounter.type[0]) if encounter.type else None,
-        start=_when(period.start if period else None),
-        end=_when(period.end if period else None),
-        reason=concept_text(encounter.reasonCode[0]) if encounter.reasonCode else None,
+        id=as_str(resource.get("id")),
+        status=as_str(resource.get("status")),
+        encounter_class=kind,
+        type=concept_text(types[0]) if types else None,
+        start=when(period.get("start")),
+        end=when(period.get("end")),
+        reason=concept_text(reasons[0]) if reasons else None,
         source=source,
     )

@@ -76,19 +76,108 @@ def build_ack(received: str, code: AckCode, text: str = "", *, control_id: str |
     return "\r".join(lines) + "\r"
 
 
-def parse_ack(raw: str) -> ParsedAck:
-    """MSA-1 code, MSA-2 acked control id, MSA-3 text, and ERR details when present."""
-    code = acked = text = error = None
-    for segment in normalize(raw).split("\r"):
-        if len(segment) < 4:
+def parse_ack(raw: str, control_id: str | None = None) -> ParsedAck:
+    """MSA-1 code, MSA-2 acked control id, MSA-3 text, and every ERR segment's details, readably.
+
+    Peers answer in every shape v2.1-v2.8 allows: ERR-1 (v2.3 location^code) or ERR-2..8 (v2.5+: code
+    ERR-3, severity ERR-4, diagnostics ERR-7, user message ERR-8), escape sequences in the text, a
+    lower-case code, several ERR segments, or a batch (FHS/BHS ... one MSH+MSA per message ... BTS/FTS).
+    In a batch the acknowledgement of `control_id` is the one read (else the first). Never raises.
+    """
+    acks: list[dict[str, str | None]] = []
+    errors: list[list[str]] = []
+    early: list[str] = []
+    field_sep, component, escape = "|", "^", "\\"
+    for segment in _segments(raw):
+        kind = segment[:3]
+        if kind in ("MSH", "FHS", "BHS") and len(segment) > 4:
+            field_sep = segment[3]
+            encoding = segment[4:].split(field_sep, 1)[0]
+            component = encoding[0] if encoding else "^"
+            escape = encoding[2] if len(encoding) > 2 else "\\"
             continue
-        separator = segment[3]
-        fields = segment.split(separator)
-        if fields[0] == "MSA":
-            code = fields[1] if len(fields) > 1 else None
-            acked = fields[2] if len(fields) > 2 and fields[2] else None
-            text = fields[3] if len(fields) > 3 and fields[3] else None
-        elif fields[0] == "ERR":
-            details = [f for f in fields[1:] if f]
-            error = " | ".join(details) or None
-    return ParsedAck(code=code, acked_control_id=acked, text=text, error=error)
+        fields = segment.split(field_sep)
+        if kind == "MSA":
+            acks.append(
+                {
+                    "code": (_at(fields, 1).strip().upper() or None),
+                    "acked": _at(fields, 2).strip() or None,
+                    "text": _unescape(_at(fields, 3), field_sep, component, escape).strip() or None,
+                }
+            )
+            errors.append(early if not errors else [])  # ERR segments sent before the MSA belong to it
+        elif kind == "ERR":
+            detail = _error_detail(fields, field_sep, component, escape)
+            if detail:
+                (errors[-1] if errors else early).append(detail)
+    if not acks:
+        every = "; ".join(early)
+        return ParsedAck(code=None, acked_control_id=None, text=None, error=every or None)
+    index = next((i for i, ack in enumerate(acks) if control_id and ack["acked"] == control_id), 0)
+    chosen = acks[index]
+    return ParsedAck(
+        code=chosen["code"],
+        acked_control_id=chosen["acked"],
+        text=chosen["text"],
+        error="; ".join(errors[index]) or None,
+    )
+
+
+def _segments(raw: str) -> list[str]:
+    # Not `normalize`: it drops what precedes the first MSH, and a batch ACK starts with FHS/BHS.
+    text = raw.replace("\r\n", "\r").replace("\n", "\r")
+    return [segment.strip() for segment in text.split("\r") if len(segment.strip()) >= 3]
+
+
+def _at(fields: list[str], index: int) -> str:
+    return fields[index] if len(fields) > index else ""
+
+
+def _error_detail(fields: list[str], field_sep: str, component: str, escape: str) -> str:
+    """One ERR segment as "severity code text: diagnostics (location)"."""
+
+    def text(index: int) -> str:
+        return _unescape(_at(fields, index), field_sep, component, escape).strip()
+
+    def parts(index: int) -> list[str]:
+        return [p.strip() for p in _at(fields, index).split(component)]
+
+    code_parts = parts(3)
+    code = " ".join(p for p in code_parts[:2] if p)
+    legacy = parts(1)  # v2.3: ERR-1 = segment^sequence^field^code&text&system
+    if not code and len(legacy) > 3:
+        code = " ".join(p for p in legacy[3].split("&")[:2] if p)
+    location = "-".join(p for p in (parts(2)[:3] if fields[2:3] and fields[2] else legacy[:3]) if p)
+    severity = {"E": "error", "W": "warning", "I": "information", "F": "fatal error"}.get(text(4), text(4))
+    message = text(8) or text(7)
+    head = " ".join(p for p in (severity, _unescape(code, field_sep, component, escape)) if p)
+    detail = ": ".join(p for p in (head, message) if p)
+    return f"{detail} ({location})" if detail and location else detail
+
+
+def _unescape(value: str, field_sep: str, component: str, escape: str) -> str:
+    """HL7 escape sequences (\\F\\, \\S\\, \\T\\, \\R\\, \\E\\, \\.br\\, \\Xhh\\) as the characters they stand for."""
+    if escape not in value:
+        return value
+    replacements = {"F": field_sep, "S": component, "T": "&", "R": "~", "E": escape, ".br": " "}
+    out: list[str] = []
+    i = 0
+    while i < len(value):
+        if value[i] == escape:
+            end = value.find(escape, i + 1)
+            if end > i:
+                code = value[i + 1 : end]
+                if code in replacements:
+                    out.append(replacements[code])
+                    i = end + 1
+                    continue
+                if code.startswith("X") and len(code) > 1:
+                    try:
+                        out.append(bytes.fromhex(code[1:]).decode("utf-8", errors="replace"))
+                        i = end + 1
+                        continue
+                    except ValueError:
+                        pass
+        out.append(value[i])
+        i += 1
+    return "".join(out)

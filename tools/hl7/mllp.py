@@ -142,15 +142,20 @@ class MllpClient:
         self._writer.write(frame(message))
         await self._writer.drain()
         reader = FrameReader()
+        # One deadline for the whole ACK: a peer trickling bytes that never make a frame must not reset it.
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
         while True:
-            chunk = await asyncio.wait_for(self._reader.read(65536), self.timeout_s)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError
+            chunk = await asyncio.wait_for(self._reader.read(65536), remaining)
             if not chunk:
                 raise ConnectionResetError("closed by the receiver before it acknowledged")
             frames = [f for f in reader.feed(chunk) if f is not None]
             if frames:
                 raw = frames[0].decode("utf-8", errors="replace")
                 break
-        parsed = parse_ack(raw)
+        parsed = parse_ack(raw, sent_id)
         latency = round((time.perf_counter() - started) * 1000, 2)
         matches = parsed.acked_control_id == sent_id
         error = parsed.error or (parsed.text if parsed.code not in ACCEPTED else None)

@@ -32,8 +32,28 @@ def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
-        return adf_to_markdown(value)
+        try:
+            return adf_to_markdown(value)
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError):
+            # ADF outside its schema (a node that is not an object, content that is not a list):
+            # keep every piece of text it carries rather than lose the body.
+            return " ".join(_texts(value)).strip()
+    if isinstance(value, list):
+        return " ".join(_texts(value)).strip()
     return str(value)
+
+
+def _texts(node: Any, depth: int = 0) -> list[str]:
+    if depth > 50:
+        return []
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item, depth + 1)]
+    if isinstance(node, dict):
+        own = [node["text"]] if isinstance(node.get("text"), str) else []
+        return own + _texts(node.get("content"), depth + 1)
+    return []
 
 
 # --------------------------------------------------------------------------- markdown -> ADF

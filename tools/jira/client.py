@@ -34,6 +34,7 @@ from tools.errors import (
 )
 from tools.jira.adf import markdown_to_adf
 from tools.jira.config import JiraConfig, JiraCredentials
+from tools.jira.wire import as_int, as_items, as_object, jira_error_text, parse_json, read_capped
 from tools.net import OutboundPolicy
 
 T = TypeVar("T")
@@ -146,12 +147,29 @@ class JiraClient:
         return wait if wait <= self.retry.max_wait_s else None
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        """A REST call the library has no fitting method for (it gates createmeta by version, etc.)."""
+        """One REST call: the parsed JSON answer (None for an empty body), or a ConnectorError.
+
+        Our own request on the library's authenticated session, not the library's methods: they
+        index answers by keys the vendor's schema marks optional (a `KeyError` on a Jira that omits
+        one) and parse error bodies assuming one shape. Bodies are read up to `MAX_BODY_BYTES`.
+        """
 
         def run(jira: JIRA) -> Any:
-            url = jira._get_url(path)
-            response = jira._session.request(method, url, params=params, json=json)
-            return response.json() if response.content else None
+            session = jira._session
+            # requests.Session.request, not ResilientSession's override: the status is ours to read.
+            response = requests.Session.request(
+                session, method, jira._get_url(path), params=params, json=json, timeout=session.timeout, stream=True
+            )
+            with response:
+                body = read_capped(response, what=f"{method} {path}", site=self.config.base_url)
+            if not response.ok:
+                raise JIRAError(
+                    jira_error_text(body),
+                    status_code=response.status_code,
+                    url=response.url,
+                    response=response,
+                )
+            return parse_json(body)
 
         return await self.call(run, f"{method} {path}")
 
@@ -216,13 +234,14 @@ class JiraClient:
     # ----------------------------------------------------------------- operations
 
     async def server_info(self) -> dict[str, Any]:
-        return await self.call(lambda jira: jira.server_info(), "server info")
+        return as_object(await self.request("GET", "serverInfo"))
 
     async def myself(self) -> dict[str, Any]:
-        return await self.call(lambda jira: jira.myself(), "who am I (myself)")
+        return as_object(await self.request("GET", "myself"))
 
     async def projects(self) -> list[dict[str, Any]]:
-        return await self.call(lambda jira: [p.raw for p in jira.projects() if p.raw], "list projects")
+        # A list on both deployments; a page ({values: [...]}) from proxies that serve /project/search.
+        return as_items(await self.request("GET", "project"), "values", "projects")
 
     async def search(
         self, jql: str, *, fields: list[str], max_results: int = 20, page: str | None = None
@@ -235,10 +254,11 @@ class JiraClient:
             body: dict[str, Any] = {"jql": jql, "maxResults": size, "fields": list(fields)}
             if page:
                 body["nextPageToken"] = page
-            raw = await self.request("POST", "search/jql", json=body)
-            raw = raw if isinstance(raw, dict) else {}
-            token = raw.get("nextPageToken") if not raw.get("isLast", True) else None
-            return SearchPage(list(raw.get("issues") or []), token, None)
+            raw = as_object(await self.request("POST", "search/jql", json=body))
+            token = raw.get("nextPageToken")
+            # isLast is optional: without it, a token means there is more.
+            more = isinstance(token, str) and token and raw.get("isLast") is not True
+            return SearchPage(as_items(raw, "issues"), token if more else None, None)
         start = 0
         if page:
             number = page.removeprefix("start:")
@@ -246,43 +266,38 @@ class JiraClient:
                 raise ConnectorBadRequest("That page token is not valid; search again without it.")
             start = int(number)
         body = {"jql": jql, "startAt": start, "maxResults": size, "fields": list(fields)}
-        raw = await self.request("POST", "search", json=body)
-        raw = raw if isinstance(raw, dict) else {}
-        issues = list(raw.get("issues") or [])
-        total = int(raw.get("total", len(issues)))
+        raw = as_object(await self.request("POST", "search", json=body))
+        issues = as_items(raw, "issues")
+        total = as_int(raw.get("total"))
+        if total is None:
+            total = start + len(issues)
         following = start + len(issues)
         return SearchPage(issues, f"start:{following}" if issues and following < total else None, total)
 
     async def issue(self, key: str, fields: list[str] | None = None) -> dict[str, Any]:
-        def run(jira: JIRA) -> dict[str, Any]:
-            raw = jira.issue(key, fields=",".join(fields) if fields else None).raw
-            return dict(raw or {})
-
-        return await self.call(run, f"issue {key}")
+        params = {"fields": ",".join(fields)} if fields else None
+        return as_object(await self.request("GET", f"issue/{key}", params=params))
 
     async def create_meta_issue_types(self, project: str) -> list[dict[str, Any]]:
         raw = await self.request("GET", f"issue/createmeta/{project}/issuetypes", params={"maxResults": 100})
-        return _page_items(raw, "issueTypes", "values", "createMetaIssueType")
+        return as_items(raw, "issueTypes", "values", "createMetaIssueType")
 
     async def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]:
         path = f"issue/createmeta/{project}/issuetypes/{issue_type_id}"
         raw = await self.request("GET", path, params={"maxResults": 200})
-        return _page_items(raw, "fields", "values", "results")
+        return as_items(raw, "fields", "values", "results")
 
     async def create_issue(self, fields: dict[str, Any]) -> dict[str, Any]:
-        def run(jira: JIRA) -> dict[str, Any]:
-            return dict(jira.create_issue(fields=fields, prefetch=False).raw or {})
-
-        return await self.call(run, "create issue")
+        return as_object(await self.request("POST", "issue", json={"fields": fields}))
 
     async def add_comment(self, key: str, markdown: str) -> dict[str, Any]:
-        return dict(await self.request("POST", f"issue/{key}/comment", json={"body": self.body(markdown)}) or {})
+        return as_object(await self.request("POST", f"issue/{key}/comment", json={"body": self.body(markdown)}))
 
     async def transitions(self, key: str) -> list[dict[str, Any]]:
-        return await self.call(lambda jira: list(jira.transitions(key)), f"the transitions of {key}")
+        return as_items(await self.request("GET", f"issue/{key}/transitions"), "transitions")
 
     async def transition(self, key: str, transition_id: str) -> None:
-        await self.call(lambda jira: jira.transition_issue(key, transition_id), f"transition {key}")
+        await self.request("POST", f"issue/{key}/transitions", json={"transition": {"id": transition_id}})
 
     async def assign(self, key: str, user: dict[str, Any] | None) -> None:
         """`user` as returned by myself/user search, or None to unassign."""
@@ -295,7 +310,7 @@ class JiraClient:
     async def find_users(self, query: str) -> list[dict[str, Any]]:
         params = {"query": query} if self.is_cloud else {"username": query}
         found = await self.request("GET", "user/search", params={**params, "maxResults": 10})
-        return [u for u in found or [] if isinstance(u, dict)]
+        return as_items(found, "values", "users")
 
 
 def retry_after_seconds(header: str | None) -> float | None:
@@ -310,15 +325,6 @@ def retry_after_seconds(header: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
-
-
-def _page_items(raw: Any, *keys: str) -> list[dict[str, Any]]:
-    # Cloud and Data Center name the list differently in createmeta pages.
-    if isinstance(raw, dict):
-        for key in keys:
-            if isinstance(raw.get(key), list):
-                return [item for item in raw[key] if isinstance(item, dict)]
-    return []
 
 
 def _jira_says(exc: JIRAError) -> str:

@@ -32,6 +32,7 @@ from tools.errors import (
 )
 from tools.jira.client import JiraClient
 from tools.jira.config import JiraConfig, JiraCredentials, check_pair
+from tools.jira.operations import deployment_of
 from tools.jira.shapes import person
 from tools.jira.tools import build_jira_tools
 
@@ -121,7 +122,7 @@ async def _run_steps(ctx: IntegrationContext, recorder: StepRecorder) -> None:
             raise ConnectorProtocolError(
                 f"{config.base_url} answered serverInfo without a Jira version.", remediation=_NOT_JIRA_FIX
             )
-        detected = "cloud" if info.get("deploymentType") == "Cloud" else "datacenter"
+        detected = deployment_of(info) or config.deployment  # optional in the schema: trust the config
         recorder.details.update(
             server_title=info.get("serverTitle"),
             version=info.get("version"),

@@ -12,7 +12,8 @@ from typing import Any
 
 from tools.errors import ConnectorBadRequest, ConnectorNotFound
 from tools.jira.client import JiraClient
-from tools.jira.shapes import DETAIL_FIELDS, SUMMARY_FIELDS, detail, person, summarize
+from tools.jira.shapes import DETAIL_FIELDS, SUMMARY_FIELDS, detail, named, person, summarize
+from tools.tolerant import as_object, first_text
 
 MY_OPEN_JQL = "assignee = currentUser() AND statusCategory != Done ORDER BY priority DESC, updated DESC"
 _ME = {"me", "myself", "i", "currentuser()", "current user", "self"}
@@ -67,7 +68,7 @@ class JiraOperations:
             "site": self.site,
             "server_title": info.get("serverTitle"),
             "version": info.get("version"),
-            "deployment": "cloud" if info.get("deploymentType") == "Cloud" else "datacenter",
+            "deployment": deployment_of(info) or self.client.config.deployment,
         }
 
     async def list_projects(self) -> dict[str, Any]:
@@ -170,7 +171,7 @@ class JiraOperations:
 
     async def transition_issue(self, key: str, to: str, comment: str | None = None) -> dict[str, Any]:
         before = await self.client.issue(key, ["status"])
-        previous = ((before.get("fields") or {}).get("status") or {}).get("name")
+        previous = named(as_object(before.get("fields")).get("status"))
         transitions = await self.client.transitions(key)
         chosen = pick_transition(transitions, to)
         if chosen is None:
@@ -277,7 +278,7 @@ class JiraOperations:
             field_key = str(field.get("key") or field.get("fieldId"))
             if not field.get("required") or field.get("hasDefaultValue") or field_key in payload:
                 continue
-            allowed = [_option_name(v) for v in field.get("allowedValues") or []]
+            allowed = [_option_name(v) for v in _allowed(field)]
             if len(allowed) == 1:  # only one possible value: fill it rather than ask
                 payload[field_key] = field_value(field, allowed[0])
             elif field_key == "reporter":  # the person asking reports it
@@ -308,9 +309,18 @@ class JiraOperations:
         }
 
 
+def deployment_of(info: dict[str, Any]) -> str | None:
+    """`cloud` / `datacenter` from serverInfo's optional `deploymentType`; None when absent or unknown."""
+    kind = str(info.get("deploymentType") or "").strip().lower()
+    if kind == "cloud":
+        return "cloud"
+    if kind in ("server", "datacenter", "data center"):
+        return "datacenter"
+    return None
+
+
 def named_status(transition: dict[str, Any]) -> str | None:
-    target = transition.get("to")
-    return str(target.get("name")) if isinstance(target, dict) and target.get("name") else None
+    return named(transition.get("to"))
 
 
 def pick_transition(transitions: list[dict[str, Any]], wanted: str) -> dict[str, Any] | None:
@@ -326,8 +336,8 @@ def pick_transition(transitions: list[dict[str, Any]], wanted: str) -> dict[str,
     if category is None:
         return None
     for transition in transitions:
-        target = transition.get("to") or {}
-        if (target.get("statusCategory") or {}).get("key") == category:
+        target = as_object(transition.get("to"))
+        if first_text(target.get("statusCategory"), "key") == category:
             return transition
     return None
 
@@ -342,6 +352,11 @@ def _field(meta: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
     return None
 
 
+def _allowed(field: dict[str, Any]) -> list[Any]:
+    values = field.get("allowedValues")
+    return values if isinstance(values, list) else []
+
+
 def _option_name(option: Any) -> str:
     if isinstance(option, dict):
         return str(option.get("name") or option.get("value") or option.get("id"))
@@ -350,7 +365,7 @@ def _option_name(option: Any) -> str:
 
 def allowed_name(field: dict[str, Any] | None, value: str, label: str) -> str:
     """The allowed value matching `value` case-insensitively, or a clear refusal listing the options."""
-    options = [_option_name(v) for v in (field or {}).get("allowedValues") or []]
+    options = [_option_name(v) for v in _allowed(field or {})]
     if not options:
         return value
     for option in options:
@@ -361,7 +376,7 @@ def allowed_name(field: dict[str, Any] | None, value: str, label: str) -> str:
 
 def field_value(field: dict[str, Any], value: str) -> Any:
     """Shape a plain value for a create-metadata field by its schema."""
-    schema = field.get("schema") or {}
+    schema = as_object(field.get("schema"))
     kind, items = schema.get("type"), schema.get("items")
     name = str(field.get("name") or field.get("key"))
     if kind == "array":
