@@ -159,6 +159,7 @@ class ChannelGuard:
         self.user_key = str(principal.user.id)
         self.api_key = str(principal.api_key_id) if principal.api_key_id else None
         self.seen = self._current()
+        self._deadline_at = principal.expires_at.timestamp() if principal.expires_at else None
         self.refused: Refusal | None = None
         self._stops: list[Callable[[], None]] = []
         self._timer: asyncio.TimerHandle | None = None
@@ -199,6 +200,17 @@ class ChannelGuard:
 
     async def check(self) -> bool:
         """True when the principal may still use the channel; otherwise the channel is told once."""
+        deadline = self._deadline_at
+        if (
+            self.refused is None
+            and (deadline is None or time.time() < deadline)
+            and self.versions.version(self.user_key) == self.seen[0]
+            and (self.api_key is None or self.versions.version(self.api_key) == self.seen[1])
+        ):
+            return True  # the hot path: a clock read and one or two dict lookups
+        return await self._slow_check()
+
+    async def _slow_check(self) -> bool:
         if self.refused is not None:
             return False
         refusal = self._expired()
@@ -215,8 +227,7 @@ class ChannelGuard:
         return False
 
     def _expired(self) -> Refusal | None:
-        expires = self.principal.expires_at
-        if expires is not None and time.time() >= expires.timestamp():
+        if self._deadline_at is not None and time.time() >= self._deadline_at:
             reason = "api_key_expired" if self.api_key else "token_expired"
             return Refusal(CLOSE_UNAUTHENTICATED, reason)
         return None
@@ -243,6 +254,7 @@ class ChannelGuard:
                 return Refusal(CLOSE_FORBIDDEN, "insufficient_scope")
             self.principal.scopes = scopes
             self.principal.expires_at = key.expires_at
+            self._deadline_at = key.expires_at.timestamp() if key.expires_at else None
         self.principal.user = user
         self.principal.was_admin = user.is_admin
         self.seen = seen
