@@ -12,7 +12,7 @@ from backend.context import AppContext
 from backend.deps import Principal
 from backend.security.principals import ChannelGuard, Refusal, channel_principal
 
-from .hub import Frame, StreamHub
+from .hub import Frame, StreamHub, now_iso
 from .replay import missed_frames
 from .turns import TurnManager, TurnRequest
 
@@ -84,7 +84,12 @@ async def stream_turn_events(
 
 def _refused(refusal: Refusal | None) -> ServerSentEvent:
     code = refusal.reason if refusal is not None else "access_revoked"
-    data = {"type": "error", "content": "Access to this stream was revoked.", "metadata": {"code": code}}
+    data = {
+        "type": "error",
+        "content": "Access to this stream was revoked; sign in again.",
+        "metadata": {"code": code, "recoverable": False},
+        "timestamp": now_iso(),
+    }
     return ServerSentEvent(data=json.dumps(data), event="error")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from backend.config import Settings
 from backend.models.webhook import WebhookDelivery
 from backend.platform.events import Audience, publish
+from tests.backend.platform.receiver import Receiver
 from tests.backend.platform.test_platform_events_ws import EventsSocket
 from tests.conftest import TestUser, UserFactory, asgi_client, running_app, serving
 
@@ -85,6 +87,41 @@ async def test_a_disabled_admins_webhooks_get_no_admin_events(
             .where(WebhookDelivery.webhook_id == uuid.UUID(hook.json()["id"]))
         )
     assert queued == 0
+
+
+async def test_a_delivery_queued_before_the_owner_was_disabled_is_not_sent(
+    app: Any, client: httpx.AsyncClient, admin: TestUser, alice: TestUser
+) -> None:
+    receiver = Receiver()
+    receiver.start()
+    try:
+        hook = await client.post(
+            "/api/v1/webhooks",
+            headers=alice.headers,
+            json={"name": "mine", "url": receiver.url, "events": ["integration.*"]},
+        )
+        assert hook.status_code == 201, hook.text
+        ctx = app.state.ctx
+        worker = ctx.extras["webhook_worker"]
+        later = datetime.now(UTC) + timedelta(hours=1)  # not due: the worker's loop leaves it alone
+        async with ctx.db.session() as session:
+            delivery = WebhookDelivery(
+                webhook_id=uuid.UUID(hook.json()["id"]),
+                event="integration.created",
+                payload={"event": "integration.created", "data": {}},
+                next_attempt_at=later,
+                locked_by=worker.worker_id,
+                locked_until=later,
+            )
+            session.add(delivery)
+        await _patch(client, admin, alice, is_active=False)
+        await worker.deliver(delivery.id)
+        async with ctx.db.session() as session:
+            stored = await session.get(WebhookDelivery, delivery.id)
+        assert stored is not None and stored.status == "failed" and "owner" in (stored.error or "")
+        assert receiver.received == []
+    finally:
+        receiver.stop()
 
 
 def _redis_or_skip() -> None:
