@@ -44,6 +44,8 @@ class ApprovalRequest(BaseModel):
     allowed_decisions: list[DecisionKind] = Field(default=["approve", "edit", "reject"])
     integration_id: str | None = None
     operation: str | None = None
+    # The API-key scope the call needs: a key answering the approval must hold it.
+    scope: str | None = None
 
 
 class ApprovalDecision(BaseModel):
@@ -138,6 +140,7 @@ class ApprovalMiddleware(AgentMiddleware[Any, TurnContext]):
             description=describe(request.tool, name, args),
             integration_id=policy.integration_id,
             operation=policy.operation,
+            scope=policy.scope,
         )
         answer = ApprovalDecision.model_validate(interrupt(asked.model_dump()))
         _report({**base, "decision": answer.decision, "by": "user", "reason": answer.reason})

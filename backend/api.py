@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from backend.admin.groups import router as admin_groups_router
+from backend.admin.invites import router as admin_invites_router
 from backend.admin.overview import router as admin_overview_router
 from backend.admin.users import router as admin_users_router
 from backend.audit.router import router as audit_router
@@ -11,6 +13,7 @@ from backend.auth.router import router as auth_router
 from backend.chat.router import router as chat_router
 from backend.deps import require_scope
 from backend.hl7.router import router as hl7_router
+from backend.integrations.access_router import router as integration_access_router
 from backend.integrations.policy import router as integration_policy_router
 from backend.integrations.router import router as integrations_router
 from backend.patients.router import router as patients_router
@@ -26,11 +29,14 @@ api_router.include_router(
     integrations_router, dependencies=[Depends(require_scope("integrations:read", "integrations:write"))]
 )
 api_router.include_router(integration_policy_router)
-# Patient searches and aggregation are POSTs but only read: API keys need `integrations:read`.
-api_router.include_router(patients_router, dependencies=[Depends(require_scope("integrations:read"))])
+api_router.include_router(integration_access_router)
+# Patient searches and aggregation are POSTs but only read: API keys need `patients:read`.
+api_router.include_router(patients_router, dependencies=[Depends(require_scope("patients:read"))])
 api_router.include_router(chat_router, dependencies=[Depends(require_scope("chat"))])
-api_router.include_router(hl7_router, dependencies=[Depends(require_scope("messages:write"))])
+api_router.include_router(hl7_router, dependencies=[Depends(require_scope("messages:read", "messages:write"))])
 api_router.include_router(admin_users_router)
+api_router.include_router(admin_groups_router)
+api_router.include_router(admin_invites_router)
 api_router.include_router(admin_overview_router)
 api_router.include_router(audit_router)
 api_router.include_router(api_keys_router)

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=2, ge=0, le=10)
     offline_token_delay_ms: float = Field(default=0.0, ge=0, le=2000)
     demo_mode: bool = False
+    # Who may create an account (the first account on an empty database always may, as the admin).
+    # Unset: `approval` when ENVIRONMENT=production, `open` otherwise (development, `make run`'s demo).
+    registration: Literal["open", "approval", "invite", "closed"] | None = None
     outbound_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     hl7_listen_host: str = "127.0.0.1"
     hl7_listen_port: int | None = Field(default=None, ge=0, le=65535)
@@ -141,6 +144,13 @@ class Settings(BaseSettings):
         if self.llm_model:
             return self.llm_model
         return "openai:gpt-4.1-mini" if self.openai_api_key else "offline"
+
+    @property
+    def registration_policy(self) -> Literal["open", "approval", "invite", "closed"]:
+        """REGISTRATION, or its default for the environment."""
+        if self.registration is not None:
+            return self.registration
+        return "approval" if self.environment == "production" else "open"
 
     @property
     def json_logs(self) -> bool:

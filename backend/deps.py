@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -41,16 +42,21 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-async def user_from_token(session: AsyncSession, ctx: AppContext, token: str) -> User:
-    """Resolve an access token to an active user or raise `Unauthorized`."""
+async def token_principal(session: AsyncSession, ctx: AppContext, token: str) -> tuple[User, datetime]:
+    """Resolve an access token to an active user and the token's expiry, or raise `Unauthorized`."""
     try:
         claims = decode_access_token(token, ctx.settings.jwt_secret)
     except InvalidToken:
         raise Unauthorized("Invalid or expired access token", code="invalid_token") from None
     user = await session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.approval_status == "rejected":
         raise Unauthorized("The account is disabled or no longer exists", code="invalid_token")
-    return user
+    return user, claims.expires_at
+
+
+async def user_from_token(session: AsyncSession, ctx: AppContext, token: str) -> User:
+    """Resolve an access token to an active user or raise `Unauthorized`."""
+    return (await token_principal(session, ctx, token))[0]
 
 
 _UNRESOLVED = object()
@@ -65,6 +71,7 @@ class Principal:
     api_key_id: uuid.UUID | None = None
     scopes: frozenset[str] | None = None  # None: a person's own session, not limited by scopes
     rate_limit_per_minute: int | None = None
+    expires_at: datetime | None = None  # the access token's exp or the key's expiry (long-lived streams)
 
 
 async def resolve_principal(request: Request, session: AsyncSession, ctx: AppContext) -> Principal | None:
@@ -78,12 +85,15 @@ async def resolve_principal(request: Request, session: AsyncSession, ctx: AppCon
     principal: Principal | None = None
     if presented:
         identity = await authenticate_key(session, presented.strip())
-        principal = Principal(identity.owner, identity.key_id, identity.scopes, identity.rate_limit_per_minute)
+        principal = Principal(
+            identity.owner, identity.key_id, identity.scopes, identity.rate_limit_per_minute, identity.expires_at
+        )
         usage = ctx.extras.get("api_key_usage")
         if usage is not None:
             usage.record(identity.key_id)
     elif authorization.lower().startswith("bearer ") and authorization[7:].strip():
-        principal = Principal(await user_from_token(session, ctx, authorization[7:].strip()))
+        user, expires_at = await token_principal(session, ctx, authorization[7:].strip())
+        principal = Principal(user, expires_at=expires_at)
     request.state.principal = principal
     return principal
 
@@ -104,12 +114,23 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_current_user(request: Request, principal: PrincipalDep) -> User:
+async def get_signed_in_user(request: Request, principal: PrincipalDep) -> User:
+    """The caller, approved or still pending (only /auth/me and /auth/logout take a pending account)."""
     # An API key reaches only routes that declare a scope it holds (`require_scope` on the router);
     # everything else (key management, admin, audit...) is closed to keys.
     if principal.scopes is not None and not getattr(request.state, "scope_granted", False):
         raise Forbidden("This API key's scopes do not allow this request", code="insufficient_scope")
     return principal.user
+
+
+SignedInUser = Annotated[User, Depends(get_signed_in_user)]
+
+
+async def get_current_user(user: SignedInUser) -> User:
+    """The caller, who must be an approved account."""
+    if not user.is_approved:
+        raise Forbidden("This account is waiting for an administrator's approval", code="account_pending")
+    return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

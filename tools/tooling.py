@@ -2,7 +2,8 @@
 
 Each tool carries `metadata["switchboard"]`: the stable `operation` id the offline model and the
 approval policy key on, its `access` (read / write / destructive), whether it touches patient data
-(`phi`), and which integration it belongs to.
+(`phi`), the API-key `scope` its operation needs (the backend builds a key's toolset from these: a
+key reaches through the agent only what it reaches over REST), and which integration it belongs to.
 
 A tool never raises into the graph. A `ConnectorError` (the system said no, was down, timed out)
 becomes its own sentence; any other exception — a connector bug, an answer shaped like nothing we
@@ -45,6 +46,9 @@ class ToolPolicy:
     integration_id: str | None
     integration_name: str | None
     integration_type: str | None
+    # The API-key scope the operation needs (`patients:read`, `jira:write`...; see
+    # backend/platform/scopes.py). None only for tools of unknown origin: no key may use those.
+    scope: str | None = None
 
 
 def integration_slug(integration_name: str) -> str:
@@ -83,6 +87,7 @@ def make_tool(
     description: str,
     args_schema: type[BaseModel],
     access: ToolAccess,
+    scope: str,
     phi: bool = False,
     integration_id: str | None = None,
     integration_name: str | None = None,
@@ -102,6 +107,7 @@ def make_tool(
         integration_id=integration_id,
         integration_name=integration_name,
         integration_type=integration_type,
+        scope=scope,
     )
 
     async def run(**kwargs: Any) -> str:

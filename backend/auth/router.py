@@ -9,19 +9,29 @@ from fastapi import APIRouter, Request, status
 from pydantic import ValidationError
 
 from backend.audit.service import record_audit
-from backend.deps import ContextDep, CurrentUser, SessionDep
+from backend.deps import ContextDep, SessionDep, SignedInUser
 from backend.errors import ValidationFailed
 
 from . import service
-from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair, UserOut
+from .schemas import LoginRequest, RefreshRequest, RegisterRequest, RegistrationPolicyOut, TokenPair, UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+@router.get("/registration", response_model=RegistrationPolicyOut)
+async def registration_policy(ctx: ContextDep) -> RegistrationPolicyOut:
+    """Who may register here (`REGISTRATION`): for a sign-up form to show the right thing."""
+    policy = ctx.settings.registration_policy
+    return RegistrationPolicyOut(
+        policy=policy, invite_required=policy == "invite", approval_required=policy == "approval"
+    )
+
+
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-async def register(body: RegisterRequest, session: SessionDep) -> Any:
-    """Create an account. The first account on an empty database becomes the admin."""
-    return await service.register(session, body)
+async def register(body: RegisterRequest, session: SessionDep, ctx: ContextDep) -> Any:
+    """Create an account under the registration policy. The first account on an empty database becomes
+    the admin; under `approval` the account is `pending` until an admin approves it."""
+    return await service.register(session, body, ctx.settings)
 
 
 async def _login_body(request: Request) -> LoginRequest:
@@ -66,13 +76,14 @@ async def refresh(body: RefreshRequest, session: SessionDep, ctx: ContextDep) ->
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(body: RefreshRequest, user: CurrentUser, session: SessionDep) -> None:
+async def logout(body: RefreshRequest, user: SignedInUser, session: SessionDep) -> None:
     """Revoke the refresh token (and its rotation family)."""
     await service.revoke_refresh_token(session, body.refresh_token, user)
     await record_audit(session, action="auth.logout", actor=user)
 
 
 @router.get("/me", response_model=UserOut)
-async def me(user: CurrentUser) -> Any:
-    """The signed-in user."""
+async def me(user: SignedInUser) -> Any:
+    """The signed-in user; a pending account sees `approval_status: pending` here (and 403
+    `account_pending` everywhere else)."""
     return user

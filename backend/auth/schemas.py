@@ -14,6 +14,9 @@ class RegisterRequest(BaseModel):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     password: str = Field(min_length=8, max_length=256)
     full_name: str | None = Field(default=None, max_length=200)
+    invite_token: str | None = Field(
+        default=None, min_length=1, max_length=200, description="An admin's invite (required under REGISTRATION=invite)"
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -48,4 +51,14 @@ class UserOut(BaseModel):
     role: str
     is_verified: bool
     is_active: bool
+    approval_status: Literal["approved", "pending", "rejected"] = Field(
+        description="pending: registered under REGISTRATION=approval and waiting for an admin; "
+        "until approved every other route answers 403 account_pending"
+    )
     created_at: datetime
+
+
+class RegistrationPolicyOut(BaseModel):
+    policy: Literal["open", "approval", "invite", "closed"]
+    invite_required: bool
+    approval_required: bool

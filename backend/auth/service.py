@@ -17,6 +17,7 @@ from backend.models.user import User
 from backend.security.passwords import hash_password, verify_password
 from backend.security.tokens import create_access_token, hash_token, new_refresh_token
 
+from .registration import admission
 from .schemas import RegisterRequest, TokenPair
 
 
@@ -53,11 +54,20 @@ async def create_user(
     return user
 
 
-async def register(session: AsyncSession, body: RegisterRequest) -> User:
+async def register(session: AsyncSession, body: RegisterRequest, settings: Settings) -> User:
+    """Create an account under the registration policy (pending under `approval`)."""
+    status, invite = await admission(session, settings, email=body.email, invite_token=body.invite_token)
     user = await create_user(
         session, email=body.email, username=body.username, password=body.password, full_name=body.full_name
     )
-    await record_audit(session, action="user.registered", actor=user, details={"role": user.role})
+    user.approval_status = status
+    if invite is not None:
+        invite.used_by = user.id
+    await session.flush()
+    details = {"role": user.role, "approval_status": status, "policy": settings.registration_policy}
+    if invite is not None:
+        details["invite_id"] = str(invite.id)
+    await record_audit(session, action="user.registered", actor=user, details=details)
     return user
 
 
@@ -71,7 +81,9 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
         raise Unauthorized("Incorrect username or password", code="invalid_credentials")
     if not user.is_active:
         raise Unauthorized("This account is disabled", code="account_disabled")
-    return user
+    if user.approval_status == "rejected":
+        raise Unauthorized("An administrator declined this account", code="account_rejected")
+    return user  # a pending account signs in: /auth/me tells it that it waits
 
 
 async def issue_tokens(
@@ -118,7 +130,7 @@ async def rotate_refresh_token(session: AsyncSession, token: str, settings: Sett
     if stored.expires_at < now:
         raise Unauthorized("Refresh token expired", code="refresh_token_expired")
     user = await session.get(User, stored.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.approval_status == "rejected":
         raise Unauthorized("The account is disabled or no longer exists", code="invalid_refresh_token")
     return await issue_tokens(session, user, settings, family_id=stored.family_id)
 
@@ -130,6 +142,15 @@ async def revoke_refresh_token(session: AsyncSession, token: str, user: User) ->
     )
     if stored is not None:
         await _revoke_family(session, stored.family_id, datetime.now(UTC))
+
+
+async def revoke_all_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Every refresh token of the user stops working (the account was disabled or rejected)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
 
 
 async def _revoke_family(session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:

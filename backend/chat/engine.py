@@ -12,6 +12,7 @@ from agents.providers import load_chat_model
 from agents.runtime import AgentRunner
 from backend.context import AppContext
 from backend.models.user import User
+from backend.security.principals import versions_of
 
 from .agent_port import TurnInputs
 from .hub import StreamHub
@@ -42,8 +43,10 @@ async def start_chat(app: AppContext, stack: AsyncExitStack) -> TurnManager:
     runner = AgentRunner(model, checkpointer)
     hub = StreamHub()
 
-    async def inputs(user: User, session_id: uuid.UUID) -> TurnInputs:
-        toolset = await build_toolset(app, user, session_id=session_id, hl7_store=app.extras.get("hl7_store"))
+    async def inputs(user: User, session_id: uuid.UUID, scopes: frozenset[str] | None) -> TurnInputs:
+        toolset = await build_toolset(
+            app, user, session_id=session_id, hl7_store=app.extras.get("hl7_store"), scopes=scopes
+        )
         connected = [(i.name, i.integration_type) for i in toolset.integrations]
         return TurnInputs(
             tools=toolset.tools, policy=policy_from(toolset.overrides), system_prompt=system_prompt(connected)
@@ -56,6 +59,7 @@ async def start_chat(app: AppContext, stack: AsyncExitStack) -> TurnManager:
 
         turns.relay = await open_relay(settings.redis_url, redis, hub, settings.redis_prefix)
         stack.push_async_callback(turns.relay.stop)  # after the drain below (LIFO): last frames go out
+    versions_of(app).on_lost_access.append(turns.stop_user)  # a disabled user's turns stop at once
     app.extras.update(hub=hub, turns=turns, agent_runner=runner)
     stack.push_async_callback(turns.shutdown)
     return turns

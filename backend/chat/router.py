@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import func, select
 from sse_starlette import EventSourceResponse
 
-from backend.deps import ContextDep, CurrentUser, SessionDep
+from backend.deps import ContextDep, CurrentUser, Principal, PrincipalDep, SessionDep
 from backend.errors import AppError
 from backend.models.chat import ChatMessage, ChatSession
 from backend.pagination import Page, PageDep
@@ -90,10 +90,14 @@ async def list_messages(
 
 
 async def _blocking(
-    turns: TurnsDep, ctx: ContextDep, user: Any, session_id: uuid.UUID, request: TurnRequest
+    turns: TurnsDep, ctx: ContextDep, principal: Principal, session_id: uuid.UUID, request: TurnRequest
 ) -> MessageOut:
+    user = principal.user
+    request.scopes = principal.scopes  # an API key's turn gets only the tools its scopes allow
     if request.kind == "message" and await turns.has_unanswered_first_message(session_id):
-        first = await turns.start(user, session_id, TurnRequest(kind="first"))  # the contract: answer it here
+        first = await turns.start(
+            user, session_id, TurnRequest(kind="first", scopes=principal.scopes)
+        )  # the contract: answer it here
         await first.done.wait()
     run = await turns.start(user, session_id, request)
     await run.done.wait()
@@ -109,13 +113,13 @@ async def _blocking(
 
 @router.post("/sessions/{session_id}/messages", response_model=MessageOut)
 async def send_message(
-    session_id: uuid.UUID, body: MessageIn, user: CurrentUser, turns: TurnsDep, ctx: ContextDep
+    session_id: uuid.UUID, body: MessageIn, _: CurrentUser, principal: PrincipalDep, turns: TurnsDep, ctx: ContextDep
 ) -> MessageOut:
     """Send a message and wait for the assistant's final answer (blocking)."""
     return await _blocking(
         turns,
         ctx,
-        user,
+        principal,
         session_id,
         TurnRequest(kind="message", message=body.message, metadata=body.metadata),
     )
@@ -127,16 +131,22 @@ async def send_message(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream_message(
-    session_id: uuid.UUID, body: MessageIn, user: CurrentUser, turns: TurnsDep, hub: HubDep, ctx: ContextDep
+    session_id: uuid.UUID,
+    body: MessageIn,
+    _: CurrentUser,
+    principal: PrincipalDep,
+    turns: TurnsDep,
+    hub: HubDep,
+    ctx: ContextDep,
 ) -> EventSourceResponse:
     """Send a message and receive the turn as server-sent events (`id: seq`, `event: type`)."""
     return await stream_turn_events(
         ctx,
         hub,
         turns,
-        user,
+        principal,
         session_id,
-        TurnRequest(kind="message", message=body.message, metadata=body.metadata),
+        TurnRequest(kind="message", message=body.message, metadata=body.metadata, scopes=principal.scopes),
     )
 
 
@@ -148,6 +158,7 @@ async def stream_message(
 async def observe_stream(
     session_id: uuid.UUID,
     user: CurrentUser,
+    principal: PrincipalDep,
     turns: TurnsDep,
     hub: HubDep,
     ctx: ContextDep,
@@ -158,16 +169,19 @@ async def observe_stream(
     """Follow the session over SSE: replays after `Last-Event-ID`/`after_seq`, answers an unanswered
     first message, then streams until the current turn ends."""
     await service.get_owned(session, user.id, session_id)
-    request = TurnRequest(kind="first") if await turns.has_unanswered_first_message(session_id) else None
+    unanswered = await turns.has_unanswered_first_message(session_id)
+    request = TurnRequest(kind="first", scopes=principal.scopes) if unanswered else None
     return await stream_turn_events(
-        ctx, hub, turns, user, session_id, request, after_seq=after_seq, last_event_id=last_event_id
+        ctx, hub, turns, principal, session_id, request, after_seq=after_seq, last_event_id=last_event_id
     )
 
 
 @router.post("/sessions/{session_id}/regenerate", response_model=MessageOut)
-async def regenerate(session_id: uuid.UUID, user: CurrentUser, turns: TurnsDep, ctx: ContextDep) -> MessageOut:
+async def regenerate(
+    session_id: uuid.UUID, _: CurrentUser, principal: PrincipalDep, turns: TurnsDep, ctx: ContextDep
+) -> MessageOut:
     """Answer the last user message again; the previous answer is kept (superseded)."""
-    return await _blocking(turns, ctx, user, session_id, TurnRequest(kind="regenerate"))
+    return await _blocking(turns, ctx, principal, session_id, TurnRequest(kind="regenerate"))
 
 
 @router.put("/sessions/{session_id}/messages/{message_id}", response_model=MessageOut)
@@ -175,7 +189,8 @@ async def edit_message(
     session_id: uuid.UUID,
     message_id: uuid.UUID,
     body: MessageIn,
-    user: CurrentUser,
+    _: CurrentUser,
+    principal: PrincipalDep,
     turns: TurnsDep,
     ctx: ContextDep,
 ) -> MessageOut:
@@ -183,7 +198,7 @@ async def edit_message(
     return await _blocking(
         turns,
         ctx,
-        user,
+        principal,
         session_id,
         TurnRequest(kind="edit", message=body.message, edit_message_id=message_id),
     )

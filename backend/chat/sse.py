@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.context import AppContext
-from backend.models.user import User
+from backend.deps import Principal
+from backend.security.principals import ChannelGuard, Refusal, channel_principal
 
-from .hub import Frame, StreamHub
+from .hub import Frame, StreamHub, now_iso
 from .replay import missed_frames
 from .turns import TurnManager, TurnRequest
 
@@ -21,7 +23,7 @@ async def stream_turn_events(
     app: AppContext,
     hub: StreamHub,
     turns: TurnManager,
-    user: User,
+    principal: Principal,
     session_id: uuid.UUID,
     request: TurnRequest | None,
     *,
@@ -29,6 +31,7 @@ async def stream_turn_events(
     last_event_id: str | None = None,
 ) -> EventSourceResponse:
     """Subscribe first (so nothing is missed), start the turn if asked, replay, then follow live."""
+    user = principal.user
     key = str(session_id)
     if after_seq is None and last_event_id and last_event_id.isdigit():
         after_seq = int(last_event_id)
@@ -43,8 +46,14 @@ async def stream_turn_events(
         hub.unsubscribe(key, subscription)
         raise
 
+    async def wake(_: Refusal) -> None:
+        subscription.queue.put_nowait(None)  # the loop below sees the refusal and ends the stream
+
+    guard = ChannelGuard(app, channel_principal(principal, "chat"), wake)
+
     async def events() -> AsyncIterator[ServerSentEvent]:
         sent = after_seq or 0
+        guard.start()
         try:
             for old in replay:
                 sent = old.seq
@@ -53,6 +62,9 @@ async def stream_turn_events(
                 return
             while True:
                 frame = await subscription.queue.get()
+                if not await guard.check():  # revoked, disabled, demoted or expired: say so, then end
+                    yield _refused(guard.refused)
+                    return
                 if frame is None:
                     return
                 if frame.seq <= sent:
@@ -64,9 +76,21 @@ async def stream_turn_events(
                 ):
                     return
         finally:
+            guard.stop()
             hub.unsubscribe(key, subscription)
 
     return EventSourceResponse(events(), ping=15, headers={"X-Accel-Buffering": "no"})
+
+
+def _refused(refusal: Refusal | None) -> ServerSentEvent:
+    code = refusal.reason if refusal is not None else "access_revoked"
+    data = {
+        "type": "error",
+        "content": "Access to this stream was revoked; sign in again.",
+        "metadata": {"code": code, "recoverable": False},
+        "timestamp": now_iso(),
+    }
+    return ServerSentEvent(data=json.dumps(data), event="error")
 
 
 def _event(frame: Frame) -> ServerSentEvent:

@@ -14,13 +14,15 @@ from sqlalchemy import select
 
 from backend.audit.service import record_audit
 from backend.context import AppContext
+from backend.integrations.access import visible_to
 from backend.integrations.runtime import integration_context
-from backend.integrations.service import visible_to
 from backend.models.integration import Integration
 from backend.models.user import User
+from backend.platform.scopes import allows_tool
 from tools.base import AuditRecord, Hl7MessageStore, IntegrationContext, ToolServices
 from tools.errors import ConnectorError
 from tools.registry import connectors
+from tools.tooling import tool_policy
 
 log = logging.getLogger("switchboard.chat.tools")
 
@@ -69,7 +71,9 @@ async def build_toolset(
     *,
     session_id: uuid.UUID | None = None,
     hl7_store: Hl7MessageStore | None = None,
+    scopes: frozenset[str] | None = None,
 ) -> Toolset:
+    """The tools of the integrations `user` may use; with an API key's `scopes`, only those they allow."""
     integrations = await user_integrations(app, user)
     services = ToolServices(user_id=str(user.id), audit=audit_sink(app, user, session_id), hl7_store=hl7_store)
     contexts_by_type: dict[str, list[IntegrationContext]] = defaultdict(list)
@@ -91,7 +95,8 @@ async def build_toolset(
     for type_name, connector in registry.items():
         tools.extend(connector.build_shared_tools(contexts_by_type.get(type_name, []), services))
     overrides = {str(i.id): list(i.approval_overrides or []) for i in usable}
-    return Toolset(tools=_unique(tools), integrations=usable, overrides=overrides)
+    allowed = [tool for tool in tools if allows_tool(scopes, tool_policy(tool).scope)]
+    return Toolset(tools=_unique(allowed), integrations=usable, overrides=overrides)
 
 
 def _unique(tools: Sequence[BaseTool]) -> list[BaseTool]:

@@ -21,13 +21,14 @@ from sqlalchemy import insert, select
 
 from backend.audit.service import record_audit
 from backend.context import AppContext
-from backend.errors import AppError, NotFound
+from backend.errors import AppError, Forbidden, NotFound
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.user import User
 from backend.platform.sources import chat_turn_finished
 
 from . import service
 from .agent_port import AgentPort, Decision, TurnInputs
+from .approvals import pending_approvals
 from .hub import Frame, RunningTurn, StreamHub
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class TurnRequest:
     metadata: dict[str, Any] = field(default_factory=dict)
     edit_message_id: uuid.UUID | None = None
     decision: Decision | None = None
+    # An API key's scopes (None: a person's own session): they bound the turn's tools and approvals.
+    scopes: frozenset[str] | None = None
 
 
 @dataclass
@@ -64,9 +67,10 @@ class _Prepared:
     # Tool calls started before this stretch of the turn (the one paused for approval): name and args,
     # so the stored assistant message records what ran even though its `tool_call` frame came earlier.
     earlier_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scopes: frozenset[str] | None = None
 
 
-InputsFactory = Callable[[User, uuid.UUID], Awaitable[TurnInputs]]
+InputsFactory = Callable[[User, uuid.UUID, frozenset[str] | None], Awaitable[TurnInputs]]
 
 
 class TurnManager:
@@ -91,15 +95,21 @@ class TurnManager:
             if current is not None and current.closing:
                 await current.done.wait()  # the answer is out; its rows are being written
             if self.hub.running(key) is not None:
-                raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
+                await self._refuse_busy(user, session_id)
             if self.relay is not None and not await self.relay.claim(key, str(user.id)):
-                raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
+                await self._refuse_busy(user, session_id)
             try:
                 return await self._launch(user, session_id, request)
             except BaseException:
                 if self.relay is not None:  # the turn did not start: free the session at once
                     await self.relay.finish(key, [])
                 raise
+
+    async def _refuse_busy(self, user: User, session_id: uuid.UUID) -> None:
+        """A turn runs: someone else's session is still a 404 (it must not reveal that it exists)."""
+        async with self.app.db.session() as session:
+            await service.get_owned(session, user.id, session_id)
+        raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
 
     async def _launch(self, user: User, session_id: uuid.UUID, request: TurnRequest) -> RunningTurn:
         """Store the turn's input and start its task (the session is already claimed)."""
@@ -129,6 +139,13 @@ class TurnManager:
             return False
         run.task.cancel()
         return True
+
+    def stop_user(self, user_id: str) -> None:
+        """Cancel every turn of this user running here (their access was revoked)."""
+        for stream in list(self.hub._streams.values()):
+            run = stream.run
+            if run is not None and run.owner_id == user_id and not run.closing and run.task is not None:
+                run.task.cancel()
 
     async def has_unanswered_first_message(self, session_id: uuid.UUID) -> bool:
         """A session created with POST /chat/sessions whose first message nobody has answered yet."""
@@ -162,13 +179,13 @@ class TurnManager:
             await service.add_message(
                 session, chat, role="user", content=request.message, metadata=request.metadata, run_id=run_id
             )
-            return _Prepared(run_id, request.message, None, assistant_id)
+            return _Prepared(run_id, request.message, None, assistant_id, scopes=request.scopes)
         active = await service.active_messages(session, chat.id)
         users = [m for m in active if m.role == "user"]
         if request.kind == "first":
             if [m.role for m in active] != ["user"]:  # none, or answered meanwhile by another connection
                 raise NotFound("The session has no unanswered first message", code="nothing_to_answer")
-            return _Prepared(run_id, users[-1].content, None, assistant_id)
+            return _Prepared(run_id, users[-1].content, None, assistant_id, scopes=request.scopes)
         if request.kind == "regenerate":
             if not users:
                 raise AppError("There is no message to regenerate an answer for", code="nothing_to_regenerate")
@@ -177,7 +194,7 @@ class TurnManager:
             # or SQLite's single writer lock would make the two wait on each other.
             await self.agent.rewind(str(chat.id), keep_user_turns=len(users) - 1)
             await service.supersede_from(session, chat.id, last_user.position + 1)
-            return _Prepared(run_id, last_user.content, None, assistant_id)
+            return _Prepared(run_id, last_user.content, None, assistant_id, scopes=request.scopes)
         if request.kind == "edit":
             target = next((m for m in users if m.id == request.edit_message_id), None)
             if target is None:
@@ -194,27 +211,25 @@ class TurnManager:
                 metadata={"edited_from": str(target.id)},
                 run_id=run_id,
             )
-            return _Prepared(run_id, request.message, None, assistant_id)
+            return _Prepared(run_id, request.message, None, assistant_id, scopes=request.scopes)
         # approval: continue the paused turn under its run id
         assert request.decision is not None
-        paused = await session.scalar(
-            select(ChatEvent)
-            .where(ChatEvent.session_id == chat.id, ChatEvent.type == "approval_required")
-            .order_by(ChatEvent.seq.desc())
-            .limit(1)
-        )
-        if chat.status != "awaiting_approval" or paused is None:
+        pending = await pending_approvals(session, chat) if chat.status == "awaiting_approval" else {}
+        if not pending:
             raise AppError(
                 "Nothing in this session is waiting for approval", code="no_pending_approval", status_code=409
             )
-        pending_ids = {str(paused.frame.get("metadata", {}).get("tool_call_id"))}
-        if request.decision.tool_call_id not in pending_ids:
+        paused = pending.get(request.decision.tool_call_id)
+        if paused is None:
             raise AppError("Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422)
         asked = paused.frame.get("metadata", {})
+        needed = asked.get("scope")
+        if request.scopes is not None and needed not in request.scopes:
+            raise Forbidden(f"This API key lacks the {needed!r} scope this approval needs", code="insufficient_scope")
         decision = request.decision
         args = decision.args if decision.decision == "edit" and decision.args is not None else asked.get("args", {})
         earlier = {decision.tool_call_id: {"name": asked.get("tool_name"), "args": args}}
-        return _Prepared(paused.run_id, None, [decision], assistant_id, earlier)
+        return _Prepared(paused.run_id, None, [decision], assistant_id, earlier, request.scopes)
 
     # ------------------------------------------------------------------ execution
 
@@ -238,7 +253,7 @@ class TurnManager:
             return self.hub.build(key, run_id, "final", "".join(tokens), meta)
 
         try:
-            inputs = await self.inputs(user, session_id)
+            inputs = await self.inputs(user, session_id, prepared.scopes)
             events = self.agent.run_turn(
                 thread_id=key,
                 message=prepared.message,

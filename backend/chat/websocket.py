@@ -18,12 +18,12 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.websockets import WebSocketState
 
 from backend.context import AppContext
-from backend.deps import user_from_token
 from backend.errors import AppError
 from backend.models.chat import ChatSession
 from backend.models.user import User
 from backend.platform.rate_limits import RateLimiter
-from backend.platform.socket_auth import socket_key_auth
+from backend.platform.socket_auth import SocketKeyResult, socket_key_auth, socket_token_auth
+from backend.security.principals import ChannelGuard, Refusal
 
 from . import service
 from .agent_port import Decision
@@ -59,26 +59,21 @@ def _bearer(websocket: WebSocket) -> str | None:
     return websocket.query_params.get("token") or None
 
 
-async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | None, int]:
-    """The user, or None and the close code (4403 for an API key without the `chat` scope)."""
+async def _authenticate(websocket: WebSocket, app: AppContext) -> SocketKeyResult:
+    """The principal, or the close code (4403 for an API key without the `chat` scope or a pending account)."""
     api_key = websocket.headers.get("x-api-key")
     if api_key:  # an API key authenticates as its owner when it holds the `chat` scope
-        result = await socket_key_auth(app, api_key, "chat")
-        return result.user, result.close_code
+        return await socket_key_auth(app, api_key, "chat")
     token = _bearer(websocket)
     if token is None:
         try:
             raw = await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S)
             token = AuthFrame.model_validate_json(raw).token
         except WebSocketDisconnect:  # closed before authenticating: a clean end, nothing to answer
-            return None, 0
+            return SocketKeyResult(None, 0, "")
         except (TimeoutError, ValidationError, ValueError):
-            return None, CLOSE_UNAUTHENTICATED
-    try:
-        async with app.db.session() as session:
-            return await user_from_token(session, app, token), 0
-    except AppError:
-        return None, CLOSE_UNAUTHENTICATED
+            return SocketKeyResult(None, CLOSE_UNAUTHENTICATED, "authentication required")
+    return await socket_token_auth(app, token)
 
 
 class ChatConnection:
@@ -96,6 +91,13 @@ class ChatConnection:
         # Highest seq sent by a replay: live frames up to it were already delivered by that replay.
         self.replayed_seq = 0
         self.send_lock = asyncio.Lock()
+        self.guard: ChannelGuard | None = None  # re-checks the principal on every frame (revocation)
+
+    async def refused(self, refusal: Refusal) -> None:
+        """The principal lost access (disabled, demoted, deleted, key revoked, token expired): close."""
+        async with self.send_lock:
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                await self.ws.close(code=refusal.code, reason=refusal.reason)
 
     async def send(self, frame: Frame) -> None:
         async with self.send_lock:
@@ -137,6 +139,7 @@ class ChatConnection:
     async def start_turn(self, request: TurnRequest) -> None:
         if request.kind != "approval" and not await self.within_chat_limit():
             return
+        request.scopes = self.guard.principal.scopes if self.guard else None
         try:
             await self.turns.start(self.user, self.session_id, request)
         except AppError as exc:
@@ -159,12 +162,15 @@ class ChatConnection:
     async def start_first_turn(self) -> None:
         """Answer the message the session was created with (another connection may have just done so)."""
         try:
-            await self.turns.start(self.user, self.session_id, TurnRequest(kind="first"))
+            scopes = self.guard.principal.scopes if self.guard else None
+            await self.turns.start(self.user, self.session_id, TurnRequest(kind="first", scopes=scopes))
         except AppError as exc:
             if exc.code not in ("run_in_progress", "nothing_to_answer"):
                 self.error(exc.code, str(exc.detail))
 
     async def handle(self, raw: str) -> None:
+        if self.guard is not None and not await self.guard.check():
+            return  # the socket is being closed with 4401/4403
         if len(raw.encode()) > MAX_FRAME_BYTES:
             self.error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES // 1024} KiB.")
             return
@@ -213,13 +219,13 @@ class ChatConnection:
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     app: AppContext = websocket.app.state.ctx
     await websocket.accept()
-    user, close_code = await _authenticate(websocket, app)
-    if user is None and websocket.client_state == WebSocketState.DISCONNECTED:
+    auth = await _authenticate(websocket, app)
+    if auth.principal is None and websocket.client_state == WebSocketState.DISCONNECTED:
         return
-    if user is None:
-        reason = "API key lacks the chat scope" if close_code == CLOSE_FORBIDDEN else "authentication required"
-        await websocket.close(code=close_code or CLOSE_UNAUTHENTICATED, reason=reason)
+    if auth.principal is None:
+        await websocket.close(code=auth.close_code or CLOSE_UNAUTHENTICATED, reason=auth.reason)
         return
+    user = auth.principal.user
     try:
         parsed_id = uuid.UUID(session_id)
     except ValueError:
@@ -236,6 +242,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         return
 
     connection = ChatConnection(websocket, app, user, parsed_id)
+    connection.guard = ChannelGuard(app, auth.principal, connection.refused)
+    connection.guard.start()
     hub = connection.hub
     stream = hub.ensure(connection.key, chat.next_seq)
     stream.next_seq = max(stream.next_seq, chat.next_seq)
@@ -266,6 +274,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     except RuntimeError as exc:  # sending on a socket the client already closed
         log.debug("socket closed: %s", exc)
     finally:
+        connection.guard.stop()
         hub.unsubscribe(connection.key, subscription)
         if relay is not None:
             relay.unfollow(connection.key)

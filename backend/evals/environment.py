@@ -84,7 +84,7 @@ class EvalEnvironment:
         async with self.ctx.db.session() as session:
             chat, _ = await chat_service.create_session(session, self.user, first_message, {})
         # The tools this session's turns get (the engine's own factory): names → operation, integration.
-        inputs = await self.turns.inputs(self.user, chat.id)
+        inputs = await self.turns.inputs(self.user, chat.id, None)
         self.tools.update(identities(inputs.tools))
         return chat.id
 

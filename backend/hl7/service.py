@@ -10,8 +10,8 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import record_audit
-from backend.errors import AppError, NotFound
-from backend.integrations.service import visible_to
+from backend.errors import AppError, Forbidden, NotFound
+from backend.integrations.access import visible_to
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.user import User
@@ -208,6 +208,7 @@ async def replay(session: AsyncSession, user: User, message: Hl7Message) -> int:
     if message.direction != "outbound":
         raise AppError("Only outbound messages can be replayed", code="not_replayable", status_code=409)
     rows = await deliveries(session, message.id)
+    await _ensure_still_usable(session, message, rows)
     now = datetime.now(UTC)
     for delivery in rows:
         delivery.status = "queued"
@@ -228,6 +229,29 @@ async def replay(session: AsyncSession, user: User, message: Hl7Message) -> int:
     )
     await session.flush()
     return len(rows)
+
+
+async def _ensure_still_usable(session: AsyncSession, message: Hl7Message, rows: list[Hl7Delivery]) -> None:
+    """A replay sends again as the message's sender: they must still be an active account allowed to use
+    every destination (owned, or shared and granted to them), and each destination must still be active.
+    An admin replaying someone's message is held to the same rule: it goes out in the sender's name."""
+    sender = await session.get(User, message.owner_id) if message.owner_id else None
+    if sender is None or not sender.is_active or not sender.is_approved:
+        raise Forbidden("The message's sender can no longer send; nothing was replayed.", code="sender_disabled")
+    wanted = {d.integration_id for d in rows if d.integration_id is not None}
+    usable = set(
+        await session.scalars(
+            select(Integration.id).where(
+                Integration.id.in_(wanted), visible_to(sender), Integration.is_active.is_(True)
+            )
+        )
+    )
+    refused = sorted(d.system for d in rows if d.integration_id is None or d.integration_id not in usable)
+    if refused:
+        raise Forbidden(
+            f"These destinations may no longer be used: {', '.join(refused)}; nothing was replayed.",
+            code="destination_not_allowed",
+        )
 
 
 def since_hours(hours: float | None) -> datetime | None:

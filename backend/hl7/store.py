@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.context import AppContext
-from backend.integrations.service import visible_to
+from backend.integrations.access import visible_to
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.user import User

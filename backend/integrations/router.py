@@ -15,6 +15,7 @@ from backend.platform.sources import integration_changed
 from tools.registry import connectors
 
 from . import service
+from .access import visible_to
 from .schemas import (
     IntegrationCreate,
     IntegrationOut,
@@ -49,7 +50,7 @@ async def list_integrations(
     integration_type: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Any:
     """The caller's integrations and the shared ones."""
-    query = select(Integration).where(service.visible_to(user)).order_by(Integration.name, Integration.id)
+    query = select(Integration).where(visible_to(user)).order_by(Integration.name, Integration.id)
     if integration_type:
         query = query.where(Integration.integration_type == integration_type)
     items, total = await paginate(session, query, params)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import record_audit
@@ -20,15 +20,11 @@ from tools.base import ConnectionTestResult, Connector, TestStep
 from tools.errors import ConnectorError, ConnectorUnreachable
 from tools.registry import UnknownIntegrationType, get_connector
 
+from .access import visible_to
 from .runtime import check_outbound_targets, decrypt_credentials, integration_context
 from .schemas import IntegrationCreate, IntegrationOut, IntegrationUpdate
 
 log = logging.getLogger("switchboard.integrations")
-
-
-def visible_to(user: User) -> Any:
-    """SQL condition: the user's own integrations and the shared ones."""
-    return or_(Integration.owner_id == user.id, Integration.visibility == "shared")
 
 
 def to_out(integration: Integration) -> IntegrationOut:

@@ -1,10 +1,12 @@
 """ORM models, one table per module; importing this package registers them all on `Base.metadata`."""
 
+from backend.models.access import IntegrationGrant, UserGroup, UserGroupMember
 from backend.models.api_key import ApiKey
 from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
+from backend.models.invite import RegistrationInvite
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
@@ -18,8 +20,12 @@ __all__ = [
     "Hl7Delivery",
     "Hl7Message",
     "Integration",
+    "IntegrationGrant",
     "RefreshToken",
+    "RegistrationInvite",
     "User",
+    "UserGroup",
+    "UserGroupMember",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -32,3 +32,6 @@ class Integration(IdMixin, TimestampMixin, Base):
     last_sync: Mapped[datetime | None]
     # Admin approval overrides: [{"tool": "<operation|tool name|*>", "decision": "allow|ask|deny"}]
     approval_overrides: Mapped[list[Any]] = mapped_column(default=list)
+    # Who may use a shared integration: "all" users, or "restricted" to its grants (named users and
+    # groups, `integration_grants`). Admins always may (they manage it). Private ones: the owner only.
+    access: Mapped[str] = mapped_column(String(16), default="all", server_default="all")

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.audit.service import record_audit
 from backend.context import AppContext
 from backend.errors import AppError, NotFound
+from backend.integrations.access import visible_to
 from backend.integrations.runtime import integration_context
-from backend.integrations.service import get_visible, visible_to
+from backend.integrations.service import get_visible
 from backend.models.integration import Integration
 from backend.models.user import User
 from tools.base import AuditRecord, IntegrationContext

@@ -35,6 +35,7 @@ class KeyIdentity:
     owner: User
     scopes: frozenset[str]
     rate_limit_per_minute: int | None
+    expires_at: datetime | None = None
 
 
 def hash_key(key: str) -> str:
@@ -70,7 +71,7 @@ async def authenticate_key(session: AsyncSession, presented: str) -> KeyIdentity
         raise Unauthorized("The API key is not valid", code="invalid_api_key")
     key, owner = found[0], found[1]
     state = key_state(key)
-    if state == "revoked" or not owner.is_active:
+    if state == "revoked" or not owner.is_active or not owner.is_approved:
         raise Unauthorized("The API key has been revoked", code="invalid_api_key")
     if state == "expired":
         raise Unauthorized("The API key has expired", code="api_key_expired")
@@ -79,4 +80,5 @@ async def authenticate_key(session: AsyncSession, presented: str) -> KeyIdentity
         owner=owner,
         scopes=frozenset(str(s) for s in key.scopes),
         rate_limit_per_minute=key.rate_limit_per_minute,
+        expires_at=key.expires_at,
     )

@@ -10,10 +10,11 @@ from fastapi import APIRouter, status
 from sqlalchemy import func, select
 
 from backend.audit.service import record_audit
-from backend.deps import CurrentUser, SessionDep
+from backend.deps import ContextDep, CurrentUser, SessionDep
 from backend.errors import Conflict, NotFound
 from backend.models.api_key import ApiKey
 from backend.pagination import Page, PageDep, paginate
+from backend.security.principals import principal_changed
 
 from .api_keys import key_state, mint_key
 from .schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, ApiKeyUpdate
@@ -89,7 +90,9 @@ async def get_api_key(key_id: uuid.UUID, user: CurrentUser, session: SessionDep)
 
 
 @router.patch("/{key_id}", response_model=ApiKeyOut)
-async def update_api_key(key_id: uuid.UUID, body: ApiKeyUpdate, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
+async def update_api_key(
+    key_id: uuid.UUID, body: ApiKeyUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+) -> ApiKeyOut:
     """Rename, change scopes, expiry or limit; `is_active: false` suspends the key."""
     key = await _owned(session, user, key_id)
     fields = body.model_fields_set
@@ -111,12 +114,13 @@ async def update_api_key(key_id: uuid.UUID, body: ApiKeyUpdate, user: CurrentUse
             details={"api_key_id": str(key.id), "prefix": key.prefix},
         )
     key.updated_at = datetime.now(UTC)
-    await session.flush()
+    await session.commit()  # open channels of the key re-read it: the change must be visible first
+    await principal_changed(ctx, key.id, lost_access=False)
     return to_out(key)
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_api_key(key_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> None:
+async def delete_api_key(key_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> None:
     """Revoke and delete the key; it stops working at once."""
     key = await _owned(session, user, key_id)
     await record_audit(
@@ -126,4 +130,5 @@ async def delete_api_key(key_id: uuid.UUID, user: CurrentUser, session: SessionD
         details={"api_key_id": str(key.id), "prefix": key.prefix, "deleted": True},
     )
     await session.delete(key)
-    await session.flush()
+    await session.commit()
+    await principal_changed(ctx, key_id, lost_access=False)

@@ -16,6 +16,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -101,7 +102,7 @@ class EventSubscription:
     user_id: str
     is_admin: bool
     patterns: set[str] = field(default_factory=set)
-    queue: asyncio.Queue[dict[str, Any] | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[Envelope | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
 
     def offer(self, envelope: Envelope) -> None:
@@ -110,7 +111,7 @@ class EventSubscription:
         if not envelope.audience.allows(self.user_id, self.is_admin):
             return
         try:
-            self.queue.put_nowait(envelope.frame())
+            self.queue.put_nowait(envelope)
         except asyncio.QueueFull:
             # A consumer this far behind is closed rather than allowed to grow memory without bound.
             self.overflowed = True
@@ -129,6 +130,9 @@ class EventBus:
         self._pubsub: Any = None
         self._subscribed = False
         self._redis_down_until = 0.0
+        # Replica-to-replica notices (e.g. a user was disabled): handled here, never sent to clients.
+        self.internal_handlers: dict[str, Callable[[dict[str, Any]], None]] = {}
+        self.origin = uuid.uuid4().hex
 
     async def start(self) -> None:
         if self.redis is None:
@@ -183,8 +187,19 @@ class EventBus:
         return len(self._subscribers)
 
     def deliver_local(self, envelope: Envelope) -> None:
+        handler = self.internal_handlers.get(envelope.event)
+        if handler is not None:
+            if envelope.data.get("origin") != self.origin:  # the sender already handled its own
+                handler(envelope.data)
+            return
         for subscription in list(self._subscribers):
             subscription.offer(envelope)
+
+    async def broadcast_internal(self, event: str, data: dict[str, Any]) -> None:
+        """Tell the other replicas (no client, no webhook ever sees it); a no-op without Redis."""
+        if self.redis is None:
+            return
+        await self.broadcast(Envelope(uuid.uuid4().hex, event, now_iso(), {**data, "origin": self.origin}, Audience()))
 
     async def broadcast(self, envelope: Envelope) -> None:
         if self.redis is None or time.monotonic() < self._redis_down_until:
@@ -205,7 +220,12 @@ class EventBus:
 async def enqueue_deliveries(session: AsyncSession, envelope: Envelope) -> int:
     """Add one outbox row per active webhook that subscribes to the event and whose owner may see it."""
     audience = envelope.audience
-    query = select(Webhook.id, Webhook.events).join(User, User.id == Webhook.owner_id).where(Webhook.is_active)
+    # Only owners who may still sign in: a disabled or unapproved admin's webhooks get no admin events.
+    query = (
+        select(Webhook.id, Webhook.events)
+        .join(User, User.id == Webhook.owner_id)
+        .where(Webhook.is_active, User.is_active.is_(True), User.approval_status == "approved")
+    )
     if not audience.everyone:
         conditions: list[ColumnElement[bool]] = [Webhook.owner_id.in_([uuid.UUID(u) for u in audience.user_ids])]
         if audience.admins:

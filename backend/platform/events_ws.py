@@ -23,13 +23,11 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from backend.context import AppContext
-from backend.deps import user_from_token
-from backend.errors import AppError
-from backend.models.user import User
+from backend.security.principals import ChannelGuard, Refusal
 
 from .catalog import pattern_problem
 from .events import EventBus, EventSubscription, now_iso
-from .socket_auth import socket_key_auth
+from .socket_auth import SocketKeyResult, socket_key_auth, socket_token_auth
 
 log = logging.getLogger("switchboard.platform.events_ws")
 router = APIRouter()
@@ -54,7 +52,7 @@ def control(event: str, data: dict[str, Any]) -> str:
     return json.dumps({"event": event, "timestamp": now_iso(), "data": data})
 
 
-async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | None, int, str]:
+async def _authenticate(websocket: WebSocket, app: AppContext) -> SocketKeyResult:
     header = websocket.headers.get("authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else websocket.query_params.get("token")
     api_key = websocket.headers.get("x-api-key")
@@ -62,28 +60,29 @@ async def _authenticate(websocket: WebSocket, app: AppContext) -> tuple[User | N
         try:
             frame = AuthFrame.model_validate_json(await asyncio.wait_for(websocket.receive_text(), AUTH_TIMEOUT_S))
         except WebSocketDisconnect:  # the client left before authenticating: nothing to answer
-            return None, 0, ""
+            return SocketKeyResult(None, 0, "")
         except (TimeoutError, ValidationError, ValueError, KeyError):
-            return None, 4401, "authentication required"
+            return SocketKeyResult(None, 4401, "authentication required")
         token, api_key = frame.token, frame.api_key
     if api_key:
-        result = await socket_key_auth(app, api_key, "events")
-        return result.user, result.close_code, result.reason
-    try:
-        async with app.db.session() as session:
-            return await user_from_token(session, app, token or ""), 0, ""
-    except AppError as exc:
-        return None, 4401, exc.code
+        return await socket_key_auth(app, api_key, "events")
+    return await socket_token_auth(app, token or "")
 
 
-async def _writer(websocket: WebSocket, subscription: EventSubscription, lock: asyncio.Lock) -> None:
+async def _writer(
+    websocket: WebSocket, subscription: EventSubscription, lock: asyncio.Lock, guard: ChannelGuard
+) -> None:
     while True:
-        frame = await subscription.queue.get()
-        if frame is None:
+        envelope = await subscription.queue.get()
+        if envelope is None:
             await websocket.close(code=1013, reason="slow consumer; reconnect")
             return
+        # The audience was checked when the event was queued; a demotion or a disable since then
+        # must not let it out (the guard closes the socket instead).
+        if not await guard.check():
+            return
         async with lock:
-            await websocket.send_text(json.dumps(frame, default=str))
+            await websocket.send_text(json.dumps(envelope.frame(), default=str))
 
 
 def _handle(raw: str, subscription: EventSubscription) -> str:
@@ -124,20 +123,32 @@ async def _close(websocket: WebSocket, code: int = 1000, reason: str | None = No
 async def events_socket(websocket: WebSocket) -> None:
     app: AppContext = websocket.app.state.ctx
     await websocket.accept()
-    user, close_code, reason = await _authenticate(websocket, app)
-    if user is None:
-        await _close(websocket, code=close_code or 4401, reason=reason or "authentication required")
+    auth = await _authenticate(websocket, app)
+    if auth.principal is None:
+        await _close(websocket, code=auth.close_code or 4401, reason=auth.reason or "authentication required")
         return
+    user = auth.principal.user
     bus: EventBus = app.extras["event_bus"]
     subscription = bus.subscribe(str(user.id), user.is_admin)
     lock = asyncio.Lock()
+
+    async def refused(refusal: Refusal) -> None:
+        subscription.is_admin = False  # nothing admin-only is queued meanwhile
+        async with lock:
+            if websocket.application_state == WebSocketState.CONNECTED:
+                await websocket.close(code=refusal.code, reason=refusal.reason)
+
+    guard = ChannelGuard(app, auth.principal, refused)
+    guard.start()
     writer: asyncio.Task[None] | None = None
     try:
         await websocket.send_text(control("connection.established", {"user_id": str(user.id)}))
-        writer = asyncio.create_task(_writer(websocket, subscription, lock))
+        writer = asyncio.create_task(_writer(websocket, subscription, lock, guard))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                return
+            if not await guard.check():
                 return
             text = message.get("text")
             if text is None and message.get("bytes") is not None:
@@ -150,6 +161,7 @@ async def events_socket(websocket: WebSocket) -> None:
     except (RuntimeError, OSError) as exc:  # sending on a socket the client already closed (uvicorn: OSError)
         log.debug("events socket closed: %s", exc)
     finally:
+        guard.stop()
         bus.unsubscribe(subscription)
         if writer is not None:
             writer.cancel()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from backend.context import AppContext
+from backend.security.principals import CHANGED_EVENT, versions_of
 
 from .events import EventBus, Publisher
 from .rate_limits import RateLimiter
@@ -35,6 +36,7 @@ async def start_platform(app: AppContext, stack: AsyncExitStack) -> None:
         # Its own client without a read timeout: the listener blocks on the channel between events.
         redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, health_check_interval=30)
     bus = EventBus(redis, channel=f"{settings.redis_prefix}:events")
+    bus.internal_handlers[CHANGED_EVENT] = versions_of(app).on_remote_change
     await bus.start()
     stack.push_async_callback(bus.stop)
 

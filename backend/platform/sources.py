@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
 
+from backend.integrations.access import grantee_ids
+
 from .events import Audience, publish
 
 if TYPE_CHECKING:
@@ -21,11 +23,14 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- integrations
 
 
-def integration_audience(integration: Integration) -> Audience:
-    """Shared integrations are seen by every user; private ones by their owner only."""
-    if integration.visibility == "shared":
+async def integration_audience(session: AsyncSession, integration: Integration) -> Audience:
+    """Shared integrations are seen by every user (restricted ones: their grantees and the admins);
+    private ones by their owner only."""
+    if integration.visibility != "shared":
+        return Audience.owner(integration.owner_id)
+    if integration.access == "all":
         return Audience(everyone=True)
-    return Audience.owner(integration.owner_id)
+    return Audience(frozenset(str(u) for u in await grantee_ids(session, integration.id)), admins=True)
 
 
 def integration_data(integration: Integration) -> dict[str, Any]:
@@ -51,7 +56,7 @@ async def integration_changed(
 ) -> None:
     """`integration.<action>` (created|updated|deleted|tested), plus `integration.status_changed`
     when `previous_status` differs from the current status."""
-    audience = integration_audience(integration)
+    audience = await integration_audience(session, integration)
     data = integration_data(integration)
     if result is not None:
         data["result"] = result

@@ -21,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.context import AppContext
+from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
 from backend.security.crypto import CredentialsUnreadable
 
@@ -165,6 +166,11 @@ class WebhookWorker:
                 return
             if not webhook.is_active:
                 self._close(delivery, "failed", "The webhook is disabled.")
+                return
+            owner = await session.get(User, webhook.owner_id)
+            if owner is None or not owner.is_active or owner.approval_status != "approved":
+                # Queued before its owner was disabled: the event must not leave now.
+                self._close(delivery, "failed", "The webhook's owner is disabled.")
                 return
             try:
                 secret = webhook_secret(self.app, webhook)

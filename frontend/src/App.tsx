@@ -32,6 +32,23 @@ export function App() {
     );
   }
   if (!user) return <LoginRoute />;
+  if (user.approval_status === "pending") {
+    // Signed in but not yet approved: the server refuses everything else (403 account_pending).
+    return (
+      <main className="auth-page">
+        <section className="card auth-card" data-testid="account-pending">
+          <h1>Waiting for approval</h1>
+          <p>
+            Your account <strong>{user.username}</strong> was created. An administrator must approve it before you
+            can use Switchboard; sign in again once they have.
+          </p>
+          <button type="button" onClick={() => void logout()}>
+            Sign out
+          </button>
+        </section>
+      </main>
+    );
+  }
   const isAdmin = user.role === "admin";
   return (
     <div className="app">

@@ -55,6 +55,7 @@ def notes_tools(*, phi: bool = False, store: dict[str, str] | None = None) -> li
             description=f"{operation.split('.')[1].capitalize()} a note.",
             args_schema=schema,
             access=access,
+            scope="notes:read" if access == "read" else "notes:write",
             phi=tool_phi,
             integration_id="int-1",
             integration_name="Notebook",

@@ -28,7 +28,18 @@ async def test_register_returns_user_without_secrets(client: httpx.AsyncClient) 
     )
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", "email", "username", "full_name", "role", "is_verified", "is_active", "created_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "username",
+        "full_name",
+        "role",
+        "is_verified",
+        "is_active",
+        "approval_status",
+        "created_at",
+    }
+    assert body["approval_status"] == "approved"  # the first account: the admin, approved
     assert body["email"] == "ada@example.com"
     assert body["created_at"].endswith("Z")
 

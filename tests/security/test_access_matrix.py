@@ -84,6 +84,14 @@ async def _fresh_key(world: World) -> dict[str, str]:
     return {"key_id": str((await _post(world, "/api/v1/api-keys", {"name": "doomed", "scopes": ["chat"]}))["id"])}
 
 
+async def _fresh_group(world: World) -> dict[str, str]:
+    return {"group_id": str((await _post(world, "/api/v1/admin/groups", {"name": marker("group")}, world.admin))["id"])}
+
+
+async def _fresh_invite(world: World) -> dict[str, str]:
+    return {"invite_id": str((await _post(world, "/api/v1/admin/invites", {}, world.admin))["id"])}
+
+
 async def _fresh_webhook(world: World) -> dict[str, str]:
     body = {"name": "doomed", "url": f"http://127.0.0.1:{closed_port()}/hook", "events": ["*"]}
     return {"webhook_id": str((await _post(world, "/api/v1/webhooks", body))["id"])}
@@ -126,6 +134,8 @@ async def build_world(http: httpx.AsyncClient, make_user: UserFactory) -> World:
     ids["webhook_id"] = str(hook["id"])
     world.planted += [ids["webhook_id"], hook_name]
     ids["user_id"] = world.owner.id
+    ids.update(await _fresh_group(world))
+    ids.update(await _fresh_invite(world))
     ids["patient_id"] = "p1"
     for scope in ALL_SCOPES:
         world.keys[scope] = (await _post(world, "/api/v1/api-keys", {"name": f"only {scope}", "scopes": [scope]}))[
@@ -143,6 +153,8 @@ S, INT, M = "/api/v1/chat/sessions/{session_id}", "/api/v1/integrations/{integra
 P = INT + "/patients/{patient_id}"
 EMR, HL7_ID = {"integration_id": "emr_id"}, {"message_id": "hl7_message_id"}
 IR, IW, CHAT, MSG = "integrations:read", "integrations:write", "chat", "messages:write"
+PR, MR = "patients:read", "messages:read"
+G, INV = "/api/v1/admin/groups", "/api/v1/admin/invites"
 ROWS = [
     Row("GET", "/", 200, public=True, personal=False),
     Row("GET", "/health", 200, public=True, personal=False),
@@ -151,6 +163,7 @@ ROWS = [
     Row("GET", "/docs", 200, public=True, personal=False),
     Row("GET", "/docs/oauth2-redirect", 200, public=True, personal=False),
     Row("GET", "/redoc", 200, public=True, personal=False),
+    Row("GET", "/api/v1/auth/registration", 200, public=True, personal=False),
     Row("POST", "/api/v1/auth/register", 422, public=True, personal=False, body={}),
     Row("POST", "/api/v1/auth/login", 422, public=True, personal=False, body={}),
     Row("POST", "/api/v1/auth/refresh", 401, public=True, personal=False, body={"refresh_token": "rt_unknown"}),
@@ -166,14 +179,17 @@ ROWS = [
     Row("POST", INT + "/test", 200, scope=IW),
     Row("GET", INT + "/tools", 200),
     Row("PUT", INT + "/policy", 200, admin_only=True, admin=404, body={"entries": []}),
-    Row("POST", INT + "/patients/search", 502, scope=IR, body={"criteria": {"name": "doe"}}, args=EMR),
-    Row("GET", P, 502, scope=IR, args=EMR),
-    Row("GET", P + "/observations", 502, scope=IR, args=EMR),
-    Row("GET", P + "/medications", 502, scope=IR, args=EMR),
-    Row("GET", P + "/allergies", 502, scope=IR, args=EMR),
-    Row("GET", P + "/conditions", 502, scope=IR, args=EMR),
-    Row("GET", P + "/encounters", 502, scope=IR, args=EMR),
-    Row("POST", "/api/v1/patients/aggregate", 422, scope=IR, personal=False, body={}),
+    # The owner's integration is private: an admin manages grants of shared ones only (404 here).
+    Row("GET", INT + "/access", 200, admin_only=True, admin=404),
+    Row("PUT", INT + "/access", 200, admin_only=True, admin=404, body={"access": "all"}),
+    Row("POST", INT + "/patients/search", 502, scope=PR, body={"criteria": {"name": "doe"}}, args=EMR),
+    Row("GET", P, 502, scope=PR, args=EMR),
+    Row("GET", P + "/observations", 502, scope=PR, args=EMR),
+    Row("GET", P + "/medications", 502, scope=PR, args=EMR),
+    Row("GET", P + "/allergies", 502, scope=PR, args=EMR),
+    Row("GET", P + "/conditions", 502, scope=PR, args=EMR),
+    Row("GET", P + "/encounters", 502, scope=PR, args=EMR),
+    Row("POST", "/api/v1/patients/aggregate", 422, scope=PR, personal=False, body={}),
     Row("POST", "/api/v1/chat/sessions", 201, scope=CHAT, personal=False, body={"message": "hello"}),
     Row("GET", "/api/v1/chat/sessions", 200, scope=CHAT, personal=False),
     Row("GET", S, 200, scope=CHAT),
@@ -188,13 +204,24 @@ ROWS = [
     Row("GET", S + "/events", 200, scope=CHAT),
     Row("GET", S + "/export", 200, scope=CHAT),
     Row("POST", M, 422, scope=MSG, personal=False, body={}),
-    Row("GET", M, 200, scope=MSG, personal=False),
+    Row("GET", M, 200, scope=MR, personal=False),
     # Admins see all HL7 traffic (docs/api.md); other users see only their own and inbound.
-    Row("GET", M + "/{message_id}", 200, scope=MSG, admin=200, args=HL7_ID),
+    Row("GET", M + "/{message_id}", 200, scope=MR, admin=200, args=HL7_ID),
     Row("POST", M + "/{message_id}/replay", 202, scope=MSG, admin=202, args=HL7_ID),
     Row("POST", "/api/v1/hl7/explain", 200, scope=MSG, personal=False, body={"message": HL7}),
     Row("GET", "/api/v1/admin/users", 200, admin_only=True, personal=False),
     Row("PATCH", "/api/v1/admin/users/{user_id}", 200, admin_only=True, personal=False, body={"is_active": True}),
+    # The owner is approved already: approving again or rejecting is a conflict, for the admin only.
+    Row("POST", "/api/v1/admin/users/{user_id}/approve", 409, admin_only=True, personal=False),
+    Row("POST", "/api/v1/admin/users/{user_id}/reject", 409, admin_only=True, personal=False),
+    Row("GET", G, 200, admin_only=True, personal=False),
+    Row("POST", G, 422, admin_only=True, personal=False, body={}),
+    Row("GET", G + "/{group_id}", 200, admin_only=True, personal=False),
+    Row("PUT", G + "/{group_id}", 200, admin_only=True, personal=False, body={"name": "renamed group"}),
+    Row("DELETE", G + "/{group_id}", 204, admin_only=True, personal=False, fresh=_fresh_group),
+    Row("GET", INV, 200, admin_only=True, personal=False),
+    Row("POST", INV, 201, admin_only=True, personal=False, body={}),
+    Row("DELETE", INV + "/{invite_id}", 204, admin_only=True, personal=False, fresh=_fresh_invite),
     Row("GET", "/api/v1/admin/overview", 200, admin_only=True, personal=False),
     Row("GET", "/api/v1/audit", 200, admin_only=True, personal=False),
     Row("POST", "/api/v1/api-keys", 422, personal=False, body={}),

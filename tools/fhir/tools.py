@@ -18,6 +18,9 @@ from tools.fhir.aggregate import AggregateResult, aggregate_patient
 from tools.fhir.reader import Category, EmrReader, ObservationQuery, PatientCriteria, SequentialAudit
 from tools.tooling import make_tool
 
+# Every EMR tool reads patient data: an API key needs the scope that opens /patients over REST.
+PATIENTS_READ = "patients:read"
+
 _PID = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9\-\.]+$", description="FHIR Patient id")
 
 
@@ -108,6 +111,7 @@ def build_emr_tools(ctx: IntegrationContext, services: ToolServices) -> list[Bas
             description=description,
             args_schema=schema,
             access="read",
+            scope=PATIENTS_READ,
             phi=True,
             integration_id=ctx.id,
             integration_name=ctx.name,
@@ -137,6 +141,7 @@ def build_aggregate_tool(contexts: Sequence[IntegrationContext], services: ToolS
             name="emr_aggregate",
             args_schema=AggregateArgs,
             access="read",
+            scope=PATIENTS_READ,
             phi=True,
             description="Merge one patient's record across all connected EMRs (by name and birth date, or ids "
             "per integration): demographics, latest observations, medications, allergies, conditions, each "

@@ -16,6 +16,10 @@ from tools.hl7.config import Hl7Config, client_for
 from tools.hl7.message import explain_async, inspect_async
 from tools.tooling import make_tool
 
+# explain / validate / build work only on the text the user gave (no system is reached): the chat
+# scope is enough. Reading the message store needs messages:read, sending messages:write.
+CHAT = "chat"
+
 
 class MessageArgs(BaseModel):
     message: str = Field(min_length=8, max_length=200_000, description="The HL7 v2 message, segments on lines")
@@ -66,6 +70,7 @@ def send_tool(ctx: IntegrationContext, services: ToolServices) -> BaseTool:
         operation="hl7.send",
         args_schema=MessageArgs,
         access="write",
+        scope="messages:write",
         phi=True,
         description="Send an HL7 v2 message over MLLP and report the ACK (recorded in the message store).",
         integration_id=ctx.id,
@@ -125,6 +130,7 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
         make_tool(
             explain,
             operation="hl7.explain",
+            scope=CHAT,
             name="hl7_explain",
             args_schema=MessageArgs,
             access="read",
@@ -134,6 +140,7 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
         make_tool(
             validate,
             operation="hl7.validate",
+            scope=CHAT,
             name="hl7_validate",
             args_schema=MessageArgs,
             access="read",
@@ -143,6 +150,7 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
         make_tool(
             build,
             operation="hl7.build",
+            scope=CHAT,
             name="hl7_build",
             args_schema=BuildArgs,
             access="read",
@@ -162,6 +170,7 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
             make_tool(
                 recent,
                 operation="hl7.recent_messages",
+                scope="messages:read",
                 name="hl7_recent_messages",
                 args_schema=RecentArgs,
                 access="read",

@@ -118,6 +118,8 @@ def build_jira_tools(ctx: IntegrationContext) -> list[BaseTool]:
             description=description,
             args_schema=schema,
             access=access,
+            # Reads need the API-key scope jira:read, every change jira:write.
+            scope="jira:read" if access == "read" else "jira:write",
             integration_id=ctx.id,
             integration_name=ctx.name,
             integration_type="jira",

@@ -18,6 +18,8 @@ export interface User {
   role: Role | string;
   is_verified: boolean;
   is_active: boolean;
+  /** pending: registered under REGISTRATION=approval, waiting for an admin (every other call is 403). */
+  approval_status?: "approved" | "pending" | "rejected";
   created_at: string;
 }
 

@@ -43,6 +43,7 @@ class User(Model):
     role: str
     is_verified: bool = False
     is_active: bool = True
+    approval_status: str = "approved"  # pending: waiting for an admin (REGISTRATION=approval)
     created_at: datetime
 
 

@@ -204,18 +204,20 @@ async def test_patient_ids_stay_out_of_the_access_log(
     assert "eHQ1001" not in logged and "Harold" not in logged
 
 
-async def test_api_keys_need_the_integrations_read_scope(
+async def test_api_keys_need_the_patients_read_scope(
     client: httpx.AsyncClient, alice: TestUser, emrs: dict[str, str]
 ) -> None:
     keys = {}
-    for scope in ("chat", "integrations:read"):
+    for scope in ("integrations:read", "patients:read"):
         created = await client.post("/api/v1/api-keys", headers=alice.headers, json={"name": scope, "scopes": [scope]})
         assert created.status_code == 201, created.text
         keys[scope] = created.json()["key"]
     path = f"/api/v1/integrations/{emrs[CERNER]}/patients/search"
-    denied = await client.post(path, headers={"X-API-Key": keys["chat"]}, json={"criteria": {"name": "Walter"}})
+    denied = await client.post(
+        path, headers={"X-API-Key": keys["integrations:read"]}, json={"criteria": {"name": "Walter"}}
+    )
     assert denied.status_code == 403 and denied.json()["code"] == "insufficient_scope"
     allowed = await client.post(
-        path, headers={"X-API-Key": keys["integrations:read"]}, json={"criteria": {"name": "Walter"}}
+        path, headers={"X-API-Key": keys["patients:read"]}, json={"criteria": {"name": "Walter"}}
     )
     assert allowed.status_code == 200 and allowed.json()["items"][0]["id"] == "12740006"
