@@ -88,7 +88,7 @@ WebhookUrl = Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^http
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: Name | None = Field(default=None, description="Defaults to the URL's host name.")
     url: WebhookUrl
     events: EventPatterns
     is_active: bool = True

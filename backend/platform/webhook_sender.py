@@ -1,4 +1,5 @@
-"""One signed webhook POST: SSRF check at send time, no redirects, a bounded timeout, an outcome to log."""
+"""One signed webhook POST: SSRF and TLS checks at send time, the connection pinned to the checked
+address, no redirects, a bounded timeout, an outcome to log."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from tools.errors import ConnectorError
+from tools.errors import ConnectorError, ConnectorUnreachable, OutboundBlocked
 from tools.net import OutboundPolicy
 
 from .signing import sign
@@ -25,6 +27,29 @@ class SendOutcome:
     response_code: int | None
     duration_ms: float
     error: str | None
+
+
+class TlsRequired(OutboundBlocked):
+    """A webhook URL on plain http:// whose host the allow-list does not name."""
+
+    code = "https_required"
+
+
+async def check_webhook_target(outbound: OutboundPolicy, url: str) -> None:
+    """The SSRF guard, then TLS: `https://` is required unless `OUTBOUND_ALLOWLIST` names the host
+    (a receiver on the operator's own network), because the payload and its signature travel in it."""
+    parts = urlsplit(url)
+    try:
+        addresses = await outbound.check_url(url)
+    except ConnectorUnreachable:
+        addresses = []  # unresolvable now: the TLS rule can still be judged by the name
+        if parts.scheme == "https" or outbound.lists(parts.hostname or "", parts.port or 80):
+            raise
+    if parts.scheme != "https" and not outbound.lists(parts.hostname or "", parts.port or 80, addresses):
+        raise TlsRequired(
+            "Webhook URLs must use https:// (plain http:// only for hosts in OUTBOUND_ALLOWLIST).",
+            remediation="Serve the receiver over TLS and use its https:// address.",
+        )
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:
@@ -48,7 +73,7 @@ async def send_webhook(
         return round((time.perf_counter() - started) * 1000, 2)
 
     try:
-        await outbound.check_url(url)  # again at send time: DNS may have changed since it was saved
+        await check_webhook_target(outbound, url)  # again at send time: DNS or the allow-list may have changed
     except ConnectorError as exc:
         return SendOutcome(False, None, elapsed(), f"{exc.code}: {exc.message}"[:_MAX_ERROR])
     body = encode_body(payload)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
@@ -22,12 +23,19 @@ from .catalog import TEST_EVENT
 from .events import now_iso
 from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
 from .signing import new_secret
-from .webhook_sender import send_webhook
+from .webhook_sender import check_webhook_target, send_webhook
 from .webhook_worker import WebhookWorker, webhook_secret
 
 router = APIRouter(prefix="/webhooks", tags=["platform"])
 
 MAX_WEBHOOKS_PER_USER = 50
+
+
+def default_name(name: str | None, url: str) -> str:
+    """The given name, else the receiver's host (seed 003's `{url, events}` clients send none)."""
+    if name and name.strip():
+        return name.strip()
+    return (urlsplit(url).hostname or "webhook")[:100]
 
 
 def to_out(webhook: Webhook) -> WebhookOut:
@@ -63,9 +71,9 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
 
 
 async def _check_target(ctx: AppContext, url: str) -> None:
-    """SSRF guard at save time (and again at every send)."""
+    """SSRF guard and the TLS rule at save time (and again at every send)."""
     try:
-        await ctx.outbound.check_url(url)
+        await check_webhook_target(ctx.outbound, url)
     except ConnectorUnreachable:
         pass  # unresolvable today may resolve later; each send checks again
     except ConnectorError as exc:
@@ -91,7 +99,7 @@ async def create_webhook(
     secret = new_secret()
     webhook = Webhook(
         owner_id=user.id,
-        name=body.name.strip(),
+        name=default_name(body.name, body.url),
         url=body.url,
         events=list(body.events),
         secret_encrypted=ctx.cipher.encrypt({"secret": secret}),
