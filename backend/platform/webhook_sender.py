@@ -7,15 +7,19 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from tools.errors import ConnectorError, ConnectorUnreachable, OutboundBlocked
 from tools.net import OutboundPolicy
+from tools.pinning import guarded_async_client
 
 from .signing import sign
+
+if TYPE_CHECKING:
+    from backend.context import AppContext
 
 USER_AGENT = "Switchboard-Webhooks/1"
 _MAX_ERROR = 500
@@ -50,6 +54,11 @@ async def check_webhook_target(outbound: OutboundPolicy, url: str) -> None:
             "Webhook URLs must use https:// (plain http:// only for hosts in OUTBOUND_ALLOWLIST).",
             remediation="Serve the receiver over TLS and use its https:// address.",
         )
+
+
+def webhook_http_client(app: AppContext, timeout_s: float) -> httpx.AsyncClient:
+    """The senders' shared client: each connection pinned to an address the app's current policy allows."""
+    return guarded_async_client(lambda: app.outbound, timeout=timeout_s, follow_redirects=False)
 
 
 def encode_body(payload: dict[str, Any]) -> bytes:
@@ -92,6 +101,8 @@ async def send_webhook(
         return SendOutcome(False, None, elapsed(), "The receiver did not answer in time.")
     except httpx.HTTPError as exc:
         return SendOutcome(False, None, elapsed(), f"{type(exc).__name__}: {exc}"[:_MAX_ERROR] or "connection failed")
+    except ConnectorError as exc:  # the connect-time check refused the address DNS gave this time
+        return SendOutcome(False, None, elapsed(), f"{exc.code}: {exc.message}"[:_MAX_ERROR])
     code = response.status_code
     if 200 <= code < 300:
         return SendOutcome(True, code, elapsed(), None)

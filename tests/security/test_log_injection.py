@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from backend.config import Settings
-from backend.logging import configure_logging, escape_controls
+from backend.logging import configure_logging
 from tests.conftest import asgi_client, running_app
 
 FORGED = "2026-12-04 03:00:00,000 INFO    switchboard.audit [-] admin granted"
@@ -40,6 +40,8 @@ def test_exception_text_keeps_its_lines_but_none_looks_like_a_record(capsys: pyt
     assert all(line.startswith("  | ") for line in lines[1:]) and any("upstream said" in line for line in lines)
 
 
-def test_escape_controls_spells_each_control_character() -> None:
-    assert escape_controls("a\nb\rc\td\x1be\x85f\u2028g") == "a\\nb\\rc\\td\\x1be\\x85f\\u2028g"
-    assert escape_controls("plain ü text") == "plain ü text"
+def test_each_control_character_is_spelled_out(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(level="INFO", json_lines=False)
+    logging.getLogger("switchboard.test").info("%s", "a\nb\rc\td\x1be\x85f\u2028g plain ü")
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.endswith("a\\nb\\rc\\td\\x1be\\x85f\\u2028g plain ü")
