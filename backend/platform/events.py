@@ -74,12 +74,16 @@ class Envelope:
     id: str
     event: str
     timestamp: str
-    data: dict[str, Any]
+    data: dict[str, Any]  # ids and summaries: what everyone in the audience may receive anywhere
     audience: Audience
+    # Patient data (a message's text, a tool's arguments): only for webhooks an admin marked `allow_phi`.
+    # Never on the live channel, never through Redis.
+    phi: dict[str, Any] = field(default_factory=dict)
 
-    def frame(self) -> dict[str, Any]:
+    def frame(self, *, include_phi: bool = False) -> dict[str, Any]:
         """What a subscriber and a webhook receive: `{event, timestamp, data}` (+ the event id)."""
-        return {"id": self.id, "event": self.event, "timestamp": self.timestamp, "data": self.data}
+        data = {**self.data, **self.phi} if include_phi and self.phi else self.data
+        return {"id": self.id, "event": self.event, "timestamp": self.timestamp, "data": data}
 
     def to_wire(self) -> str:
         return json.dumps({**self.frame(), "audience": self.audience.to_json()}, separators=(",", ":"), default=str)
@@ -205,16 +209,21 @@ class EventBus:
 async def enqueue_deliveries(session: AsyncSession, envelope: Envelope) -> int:
     """Add one outbox row per active webhook that subscribes to the event and whose owner may see it."""
     audience = envelope.audience
-    query = select(Webhook.id, Webhook.events).join(User, User.id == Webhook.owner_id).where(Webhook.is_active)
+    query = (
+        select(Webhook.id, Webhook.events, Webhook.allow_phi)
+        .join(User, User.id == Webhook.owner_id)
+        .where(Webhook.is_active)
+    )
     if not audience.everyone:
         conditions: list[ColumnElement[bool]] = [Webhook.owner_id.in_([uuid.UUID(u) for u in audience.user_ids])]
         if audience.admins:
             conditions.append(User.role == "admin")
         query = query.where(or_(*conditions))
     queued = 0
-    for webhook_id, patterns in (await session.execute(query)).all():
+    for webhook_id, patterns, allow_phi in (await session.execute(query)).all():
         if matches(envelope.event, patterns):
-            session.add(WebhookDelivery(webhook_id=webhook_id, event=envelope.event, payload=envelope.frame()))
+            payload = envelope.frame(include_phi=allow_phi)
+            session.add(WebhookDelivery(webhook_id=webhook_id, event=envelope.event, payload=payload))
             queued += 1
     if queued:
         await session.flush()
@@ -276,16 +285,19 @@ async def publish(
     data: dict[str, Any],
     audience: Audience,
     session: AsyncSession | None = None,
+    *,
+    phi: dict[str, Any] | None = None,
 ) -> None:
     """Announce `event` to live subscribers and webhooks whose owners are in `audience`.
 
+    `data` must hold no patient data; put that in `phi`, which only `allow_phi` webhooks receive.
     Pass the source's `session` to tie the webhook rows to its transaction. Never raises: a failure
     to announce must not undo the change it announces.
     """
     publisher: Publisher | None = app.extras.get("event_publisher")
     if publisher is None:
         return
-    envelope = Envelope(uuid.uuid4().hex, event, now_iso(), data, audience)
+    envelope = Envelope(uuid.uuid4().hex, event, now_iso(), data, audience, phi or {})
     try:
         await publisher.publish(envelope, session)
     except Exception:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from backend.audit.service import record_audit
 from backend.context import AppContext
 from backend.deps import ContextDep, CurrentUser, SessionDep
-from backend.errors import AppError, Conflict, NotFound
+from backend.errors import AppError, Conflict, Forbidden, NotFound
 from backend.models.webhook import Webhook, WebhookDelivery
 from backend.pagination import Page, PageDep, paginate
 from backend.security.crypto import CredentialsUnreadable
@@ -45,6 +45,7 @@ def to_out(webhook: Webhook) -> WebhookOut:
         url=webhook.url,
         events=list(webhook.events),
         is_active=webhook.is_active,
+        allow_phi=webhook.allow_phi,
         consecutive_failures=webhook.consecutive_failures,
         disabled_reason=webhook.disabled_reason,
         last_delivery_at=webhook.last_delivery_at,
@@ -80,6 +81,21 @@ async def _check_target(ctx: AppContext, url: str) -> None:
         raise AppError(exc.message, code=exc.code, status_code=422) from None
 
 
+async def _set_allow_phi(session: SessionDep, user: CurrentUser, webhook: Webhook, allow: bool) -> None:
+    """Patient data leaves Switchboard only for a receiver an admin vouched for (audited both ways)."""
+    if allow and not user.is_admin:
+        raise Forbidden("Only an admin can allow a webhook to receive patient data.", code="phi_requires_admin")
+    if allow != webhook.allow_phi:
+        webhook.allow_phi = allow
+        await session.flush()
+        await record_audit(
+            session,
+            action="webhook.phi_allowed" if allow else "webhook.phi_revoked",
+            actor=user,
+            details={"webhook_id": str(webhook.id), "url": webhook.url},
+        )
+
+
 async def _owned(session: SessionDep, user: CurrentUser, webhook_id: uuid.UUID) -> Webhook:
     webhook = await session.scalar(select(Webhook).where(Webhook.id == webhook_id, Webhook.owner_id == user.id))
     if webhook is None:
@@ -104,6 +120,7 @@ async def create_webhook(
         events=list(body.events),
         secret_encrypted=ctx.cipher.encrypt({"secret": secret}),
         is_active=body.is_active,
+        allow_phi=False,
         consecutive_failures=0,
     )
     session.add(webhook)
@@ -111,6 +128,8 @@ async def create_webhook(
     await record_audit(
         session, action="webhook.created", actor=user, details={"webhook_id": str(webhook.id), "url": webhook.url}
     )
+    if body.allow_phi:
+        await _set_allow_phi(session, user, webhook, True)
     return WebhookCreated(**to_out(webhook).model_dump(), secret=secret)
 
 
@@ -133,8 +152,13 @@ async def update_webhook(
     """Change name, URL, events; `is_active: true` re-enables it and resets the failure count."""
     webhook = await _owned(session, user, webhook_id)
     fields = body.model_fields_set
+    if "allow_phi" in fields and body.allow_phi and not user.is_admin:
+        raise Forbidden("Only an admin can allow a webhook to receive patient data.", code="phi_requires_admin")
     if "url" in fields and body.url is not None:
         await _check_target(ctx, body.url)
+        if body.url != webhook.url:
+            # The admin vouched for a receiver, not for whatever URL the webhook points at next.
+            await _set_allow_phi(session, user, webhook, False)
         webhook.url = body.url
     if "name" in fields and body.name is not None:
         webhook.name = body.name.strip()
@@ -145,6 +169,8 @@ async def update_webhook(
             webhook.consecutive_failures = 0
             webhook.disabled_reason = None
         webhook.is_active = body.is_active
+    if "allow_phi" in fields and body.allow_phi is not None:
+        await _set_allow_phi(session, user, webhook, body.allow_phi)
     webhook.updated_at = datetime.now(UTC)
     await session.flush()
     await record_audit(
