@@ -26,8 +26,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.migrate:
         cmd_migrate(args)
     # ws_per_message_deflate off: compressing ~100-byte token frames costs more CPU than it saves.
+    from backend.limits.server import uvicorn_options
+
     uvicorn.run(
         "backend.main:create_app",
+        **uvicorn_options(settings),
         factory=True,
         host=args.host,
         port=args.port,

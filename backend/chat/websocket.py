@@ -20,6 +20,7 @@ from starlette.websockets import WebSocketState
 from backend.context import AppContext
 from backend.deps import user_from_token
 from backend.errors import AppError
+from backend.limits.sockets import claim_user_socket
 from backend.models.chat import ChatSession
 from backend.models.user import User
 from backend.platform.rate_limits import RateLimiter
@@ -216,6 +217,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         reason = "API key lacks the chat scope" if close_code == CLOSE_FORBIDDEN else "authentication required"
         await websocket.close(code=close_code or CLOSE_UNAUTHENTICATED, reason=reason)
         return
+    if not await claim_user_socket(websocket, user.id):
+        return  # closed 4409: this user has too many sockets open
     try:
         parsed_id = uuid.UUID(session_id)
     except ValueError:

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocketState
 from backend.context import AppContext
 from backend.deps import user_from_token
 from backend.errors import AppError
+from backend.limits.sockets import claim_user_socket
 from backend.models.user import User
 
 from .catalog import pattern_problem
@@ -118,6 +119,8 @@ async def events_socket(websocket: WebSocket) -> None:
     if user is None:
         await websocket.close(code=close_code or 4401, reason=reason or "authentication required")
         return
+    if not await claim_user_socket(websocket, user.id):
+        return  # closed 4409: this user has too many sockets open
     bus: EventBus = app.extras["event_bus"]
     subscription = bus.subscribe(str(user.id), user.is_admin)
     lock = asyncio.Lock()
