@@ -21,6 +21,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+
+from backend.config import Settings
+from tests.conftest import TestUser, serving
+
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -28,10 +32,6 @@ CHECKS = [
     negative_data_rejection,
     positive_data_acceptance,
 ]
-
-from backend.config import Settings
-from tests.conftest import TestUser, serving
-
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
 # Operations that end the fuzzing identity itself: logging out revokes the refresh token the run
 # does not use, which is harmless, but these would log the admin out of its own role or account.
