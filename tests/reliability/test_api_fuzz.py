@@ -21,7 +21,6 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-
 from backend.config import Settings
 from tests.conftest import TestUser, serving
 
