@@ -17,6 +17,7 @@ the request keeps its host name for the `Host` header, TLS SNI and certificate v
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -28,7 +29,8 @@ import httpx
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from tools.net import IPAddress, OutboundPolicy
 
@@ -169,20 +171,28 @@ class _PinnedConnectionMixin:
     pins: AddressPins
     host: str
     port: int
-    _dns_host: str
+    timeout: Any
+    source_address: Any
+    socket_options: Any
 
-    def _new_conn(self) -> Any:
+    def _new_conn(self) -> socket.socket:
         addresses = self.pins.addresses(self.host, self.port)
         if not addresses:
             raise NewConnectionError(self, f"{self.host}:{self.port} was not checked by the outbound guard")  # type: ignore[arg-type]
         last: Exception | None = None
         for address in addresses:
-            # urllib3 connects to `_dns_host`; `host` stays the name (Host header, SNI, certificate check).
-            self._dns_host = str(address)
+            # The socket goes to the checked address; `host` stays the name (Host header, SNI, certificate).
             try:
-                return super()._new_conn()  # type: ignore[misc]
-            except NewConnectionError as exc:
-                last = exc
+                return create_connection(
+                    (str(address), self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as exc:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
+            except OSError as exc:
+                last = NewConnectionError(self, f"Failed to establish a new connection: {exc}")  # type: ignore[arg-type]
         assert last is not None
         raise last
 
