@@ -26,8 +26,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.migrate:
         cmd_migrate(args)
     # ws_per_message_deflate off: compressing ~100-byte token frames costs more CPU than it saves.
+    from backend.limits.server import uvicorn_options
+
     uvicorn.run(
         "backend.main:create_app",
+        **uvicorn_options(settings),
         factory=True,
         host=args.host,
         port=args.port,
@@ -35,7 +38,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         access_log=False,
         ws_per_message_deflate=False,
-        proxy_headers=True,
+        # X-Forwarded-For is believed only from TRUSTED_PROXIES (none by default): anyone else could
+        # rotate it to spread password guesses over made-up addresses.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
         timeout_graceful_shutdown=30,
     )
     return 0

@@ -62,6 +62,24 @@ class Settings(BaseSettings):
     rate_limit_default: str = "60/minute"
     rate_limit_auth: str = "5/minute"
     rate_limit_chat: str = "30/minute"
+    # Failed sign-ins (login passwords, refresh tokens): per account and per client IP, with back-off.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
+    login_failure_window_s: float = Field(default=900.0, gt=0, le=86400)
+    login_lockout_base_s: float = Field(default=30.0, gt=0, le=86400)
+    login_lockout_max_s: float = Field(default=900.0, gt=0, le=86400)
+    # Resource limits (backend/limits): request heads and bodies, WebSocket frames, sockets.
+    max_request_body_bytes: int = Field(default=512 * 1024, ge=1024, le=1 << 30)
+    max_hl7_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=1 << 30)
+    request_body_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    http_request_head_timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    http_max_head_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    http_keep_alive_timeout_s: int = Field(default=5, ge=1, le=3600)
+    ws_max_message_bytes: int = Field(default=128 * 1024, ge=1024, le=64 * 1024 * 1024)
+    ws_max_per_user: int = Field(default=20, ge=1, le=100_000)
+    ws_max_per_ip: int = Field(default=200, ge=1, le=1_000_000)
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or CIDRs); none by default.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     redis_prefix: str = Field(default="switchboard", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     webhook_max_attempts: int = Field(default=8, ge=1, le=50)
     webhook_backoff_base_s: float = Field(default=10.0, gt=0, le=3600)
@@ -80,7 +98,19 @@ class Settings(BaseSettings):
             raise ValueError("must look like 60/minute") from None
         return value
 
-    @field_validator("cors_origins", "outbound_allowlist", "encryption_keys", mode="before")
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR") from None
+        return value
+
+    @field_validator("cors_origins", "outbound_allowlist", "encryption_keys", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)

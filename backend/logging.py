@@ -2,7 +2,9 @@
 
 Every record carries the request id of the request it belongs to (a context variable set by the
 request-id middleware). A redaction filter masks anything that looks like a password, token or key
-so secrets never reach a log line even if a message interpolates them by mistake.
+so secrets never reach a log line even if a message interpolates them by mistake. Control characters
+(CR, LF, ESC, Unicode line separators...) in a message are escaped, so text from outside — a URL path
+with `%0a`, an upstream's error — can never start a forged log line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,21 @@ _SECRET_PATTERNS = [
 ]
 
 
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators `str.splitlines` breaks on.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_TRACEBACK_PREFIX = "  | "
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line: each control character as its Python escape (`\\n`, `\\x1b`, `\\u2028`)."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _traceback_lines(text: str) -> str:
+    """A traceback keeps its lines (readable) but each is prefixed, so none looks like a new record."""
+    return "\n".join(_TRACEBACK_PREFIX + escape_controls(line) for line in text.splitlines())
+
+
 def redact(text: str) -> str:
     """Mask secrets in a log message."""
     text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
@@ -48,7 +65,7 @@ class _JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "request_id": getattr(record, "request_id", "-"),
-            "message": redact(record.getMessage()),
+            "message": redact(escape_controls(record.getMessage())),
         }
         if record.exc_info:
             payload["exc"] = redact(self.formatException(record.exc_info))
@@ -57,7 +74,16 @@ class _JsonFormatter(logging.Formatter):
 
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        record.message = escape_controls(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        for extra in (record.exc_text, record.stack_info and self.formatStack(record.stack_info)):
+            if extra:
+                line += "\n" + _traceback_lines(extra)
+        return redact(line)
 
 
 def configure_logging(*, level: str = "INFO", json_lines: bool = False) -> None:

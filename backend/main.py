@@ -23,6 +23,8 @@ from backend.health.router import router as health_router
 from backend.hl7.inbound import inbound_listener
 from backend.hl7.outbox import DeliveryWorker
 from backend.hl7.store import MessageStore
+from backend.limits.body import BodyLimitMiddleware, RouteCap
+from backend.limits.sockets import SocketCounts, SocketLimitMiddleware
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware
 from backend.observability.metrics import AppMetrics, MetricsMiddleware
@@ -35,6 +37,8 @@ from backend.platform.sources import hl7_outbox_listener
 from tools.base import DemoIntegration
 
 log = logging.getLogger("switchboard")
+
+AUTH_BODY_MAX_BYTES = 16 * 1024  # credentials and a refresh token: nothing legitimate comes near it
 
 TAGS = [
     {"name": "auth", "description": "Accounts and tokens: register, login, refresh with rotation, logout."},
@@ -119,6 +123,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = AppMetrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(RateLimitHeadersMiddleware)
+    # Outside everything that reads a body (routes, rate limiting): bodies are capped as they stream.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_max=settings.max_request_body_bytes,
+        routes=[
+            RouteCap("/api/v1/auth/", AUTH_BODY_MAX_BYTES),
+            RouteCap("/api/v1/messages", settings.max_hl7_body_bytes),
+            RouteCap("/api/v1/hl7/", settings.max_hl7_body_bytes),
+        ],
+        timeout_s=settings.request_body_timeout_s,
+    )
+    app.state.socket_counts = SocketCounts(per_ip=settings.ws_max_per_ip, per_user=settings.ws_max_per_user)
+    app.add_middleware(SocketLimitMiddleware, counts=app.state.socket_counts)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(metrics_router)

@@ -82,6 +82,20 @@ class OutboundPolicy:
             self.resolver or other.resolver,
         )
 
+    def lists(self, host: str, port: int | None, addresses: Iterable[IPAddress] = ()) -> bool:
+        """Whether the allow-list itself names this destination: its host name, its `host:port`, or
+        (every one of) its addresses inside an allow-listed network. Public addresses do not count."""
+        name = host.strip("[]").lower().rstrip(".")
+        if self.allow_all or name in self.hostnames or (name, port) in self.endpoints:
+            return True
+        try:
+            addresses = [ipaddress.ip_address(name)]
+        except ValueError:
+            addresses = list(addresses)
+        return bool(addresses) and all(
+            any(a in network for network in self.networks) or (str(a), port) in self.endpoints for a in addresses
+        )
+
     def address_allowed(self, address: IPAddress) -> bool:
         if self.allow_all or _is_public(address):
             return True

@@ -27,7 +27,10 @@ class LoopbackServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="on", access_log=False)
+        # proxy_headers off: nothing here sits behind a proxy, and loopback peers must not pick their address.
+        config = uvicorn.Config(
+            app, host=host, port=self.port, log_level="warning", lifespan="on", access_log=False, proxy_headers=False
+        )
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
 

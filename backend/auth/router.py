@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from backend.audit.service import record_audit
 from backend.deps import ContextDep, SessionDep, SignedInUser
-from backend.errors import ValidationFailed
+from backend.errors import Unauthorized, ValidationFailed
+from backend.platform.login_throttle import LoginThrottle, account_key
+from backend.platform.rate_limit_deps import client_ip
 
 from . import service
 from .schemas import LoginRequest, RefreshRequest, RegisterRequest, RegistrationPolicyOut, TokenPair, UserOut
@@ -62,17 +64,40 @@ async def _login_body(request: Request) -> LoginRequest:
     },
 )
 async def login(request: Request, session: SessionDep, ctx: ContextDep) -> TokenPair:
-    """Sign in with username (or email) and password, as a form or as JSON."""
+    """Sign in with username (or email) and password, as a form or as JSON. Failed attempts are
+    throttled per account and per client IP (429 `login_throttled` with `Retry-After`)."""
     body = await _login_body(request)
-    user = await service.authenticate(session, body.username, body.password)
+    throttle: LoginThrottle | None = ctx.extras.get("login_throttle")
+    ip = client_ip(request)
+    account = await account_key(session, body.username)
+    if throttle is not None:
+        await throttle.check(account, ip)
+    try:
+        user = await service.authenticate(session, body.username, body.password)
+    except Unauthorized:
+        if throttle is not None:
+            await throttle.failed(account, ip)
+        raise
+    if throttle is not None:
+        await throttle.succeeded(account)
     await record_audit(session, action="auth.login", actor=user)
     return await service.issue_tokens(session, user, ctx.settings)
 
 
 @router.post("/refresh", response_model=TokenPair)
-async def refresh(body: RefreshRequest, session: SessionDep, ctx: ContextDep) -> TokenPair:
-    """Exchange a refresh token for a new pair; the old one stops working."""
-    return await service.rotate_refresh_token(session, body.refresh_token, ctx.settings)
+async def refresh(body: RefreshRequest, request: Request, session: SessionDep, ctx: ContextDep) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old one stops working. Invalid tokens count as
+    failed sign-ins of the client IP."""
+    throttle: LoginThrottle | None = ctx.extras.get("login_throttle")
+    ip = client_ip(request)
+    if throttle is not None:
+        await throttle.check(None, ip)
+    try:
+        return await service.rotate_refresh_token(session, body.refresh_token, ctx.settings)
+    except Unauthorized:
+        if throttle is not None:
+            await throttle.failed(None, ip)
+        raise
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_MESSAGE_CHARS = 32_000
+# Client metadata is stored with the message and served back: bounded, or it is free storage.
+MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_KEYS = 50
+
+
+def _bounded_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) > MAX_METADATA_KEYS:
+        raise ValueError(f"metadata has at most {MAX_METADATA_KEYS} keys")
+    if len(json.dumps(value, separators=(",", ":"), default=str).encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata is limited to {MAX_METADATA_BYTES // 1024} KiB of JSON")
+    return value
+
+
+Metadata = Annotated[
+    dict[str, Any],
+    AfterValidator(_bounded_metadata),
+    Field(default_factory=dict, max_length=MAX_METADATA_KEYS, description="Client data, at most 16 KiB of JSON"),
+]
 
 
 class MessageIn(BaseModel):
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"message": "What are my open Jira tickets?"}]})
 
@@ -63,7 +82,7 @@ class ApprovalFrame(BaseModel):
 class MessageFrame(BaseModel):
     type: Literal["message"] = "message"
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Metadata
 
 
 class EditFrame(BaseModel):

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocketState
 
 from backend.context import AppContext
 from backend.errors import AppError
+from backend.limits.sockets import claim_user_socket
 from backend.models.chat import ChatSession
 from backend.models.user import User
 from backend.platform.rate_limits import RateLimiter
@@ -226,6 +227,8 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=auth.close_code or CLOSE_UNAUTHENTICATED, reason=auth.reason)
         return
     user = auth.principal.user
+    if not await claim_user_socket(websocket, user.id):
+        return  # closed 4409: this user has too many sockets open
     try:
         parsed_id = uuid.UUID(session_id)
     except ValueError:

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, TimestampMixin, utcnow
@@ -22,6 +22,8 @@ class Webhook(IdMixin, TimestampMixin, Base):
     # Fernet token of the signing secret: it must be read back to sign, so it is encrypted, not hashed.
     secret_encrypted: Mapped[str] = mapped_column(Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Only an admin sets it (audited); without it deliveries carry ids and summaries, never patient data.
+    allow_phi: Mapped[bool] = mapped_column(default=False, server_default=false())
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     disabled_reason: Mapped[str | None] = mapped_column(String(500))
     last_delivery_at: Mapped[datetime | None]

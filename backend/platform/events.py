@@ -75,12 +75,16 @@ class Envelope:
     id: str
     event: str
     timestamp: str
-    data: dict[str, Any]
+    data: dict[str, Any]  # ids and summaries: what everyone in the audience may receive anywhere
     audience: Audience
+    # Patient data (a message's text, a tool's arguments): only for webhooks an admin marked `allow_phi`.
+    # Never on the live channel, never through Redis.
+    phi: dict[str, Any] = field(default_factory=dict)
 
-    def frame(self) -> dict[str, Any]:
+    def frame(self, *, include_phi: bool = False) -> dict[str, Any]:
         """What a subscriber and a webhook receive: `{event, timestamp, data}` (+ the event id)."""
-        return {"id": self.id, "event": self.event, "timestamp": self.timestamp, "data": self.data}
+        data = {**self.data, **self.phi} if include_phi and self.phi else self.data
+        return {"id": self.id, "event": self.event, "timestamp": self.timestamp, "data": data}
 
     def to_wire(self) -> str:
         return json.dumps({**self.frame(), "audience": self.audience.to_json()}, separators=(",", ":"), default=str)
@@ -222,7 +226,7 @@ async def enqueue_deliveries(session: AsyncSession, envelope: Envelope) -> int:
     audience = envelope.audience
     # Only owners who may still sign in: a disabled or unapproved admin's webhooks get no admin events.
     query = (
-        select(Webhook.id, Webhook.events)
+        select(Webhook.id, Webhook.events, Webhook.allow_phi)
         .join(User, User.id == Webhook.owner_id)
         .where(Webhook.is_active, User.is_active.is_(True), User.approval_status == "approved")
     )
@@ -232,9 +236,10 @@ async def enqueue_deliveries(session: AsyncSession, envelope: Envelope) -> int:
             conditions.append(User.role == "admin")
         query = query.where(or_(*conditions))
     queued = 0
-    for webhook_id, patterns in (await session.execute(query)).all():
+    for webhook_id, patterns, allow_phi in (await session.execute(query)).all():
         if matches(envelope.event, patterns):
-            session.add(WebhookDelivery(webhook_id=webhook_id, event=envelope.event, payload=envelope.frame()))
+            payload = envelope.frame(include_phi=allow_phi)
+            session.add(WebhookDelivery(webhook_id=webhook_id, event=envelope.event, payload=payload))
             queued += 1
     if queued:
         await session.flush()
@@ -296,16 +301,19 @@ async def publish(
     data: dict[str, Any],
     audience: Audience,
     session: AsyncSession | None = None,
+    *,
+    phi: dict[str, Any] | None = None,
 ) -> None:
     """Announce `event` to live subscribers and webhooks whose owners are in `audience`.
 
+    `data` must hold no patient data; put that in `phi`, which only `allow_phi` webhooks receive.
     Pass the source's `session` to tie the webhook rows to its transaction. Never raises: a failure
     to announce must not undo the change it announces.
     """
     publisher: Publisher | None = app.extras.get("event_publisher")
     if publisher is None:
         return
-    envelope = Envelope(uuid.uuid4().hex, event, now_iso(), data, audience)
+    envelope = Envelope(uuid.uuid4().hex, event, now_iso(), data, audience, phi or {})
     try:
         await publisher.publish(envelope, session)
     except Exception:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.websockets import WebSocketState
 
 from backend.context import AppContext
+from backend.limits.sockets import claim_user_socket
 from backend.security.principals import ChannelGuard, Refusal
 
 from .catalog import pattern_problem
@@ -128,6 +129,8 @@ async def events_socket(websocket: WebSocket) -> None:
         await _close(websocket, code=auth.close_code or 4401, reason=auth.reason or "authentication required")
         return
     user = auth.principal.user
+    if not await claim_user_socket(websocket, user.id):
+        return  # closed 4409: this user has too many sockets open
     bus: EventBus = app.extras["event_bus"]
     subscription = bus.subscribe(str(user.id), user.is_admin)
     lock = asyncio.Lock()

@@ -8,6 +8,7 @@ from backend.context import AppContext
 from backend.security.principals import CHANGED_EVENT, versions_of
 
 from .events import EventBus, Publisher
+from .login_throttle import LoginThrottle, ThrottleSettings
 from .rate_limits import RateLimiter
 from .usage import UsageRecorder
 from .webhook_worker import WebhookWorker, WorkerSettings
@@ -24,6 +25,16 @@ async def start_platform(app: AppContext, stack: AsyncExitStack) -> None:
         key_prefix=settings.redis_prefix,
     )
     stack.push_async_callback(limiter.close)
+    throttle = LoginThrottle(
+        limiter,
+        ThrottleSettings(
+            max_failures_per_account=settings.login_max_failures,
+            max_failures_per_ip=settings.login_max_failures_per_ip,
+            window_s=settings.login_failure_window_s,
+            lockout_base_s=settings.login_lockout_base_s,
+            lockout_max_s=settings.login_lockout_max_s,
+        ),
+    )
 
     usage = UsageRecorder(app.db)
     usage.start()
@@ -56,5 +67,10 @@ async def start_platform(app: AppContext, stack: AsyncExitStack) -> None:
     publisher = Publisher(app, bus, worker.wake)
     stack.push_async_callback(publisher.drain)
     app.extras.update(
-        rate_limiter=limiter, api_key_usage=usage, event_bus=bus, webhook_worker=worker, event_publisher=publisher
+        rate_limiter=limiter,
+        login_throttle=throttle,
+        api_key_usage=usage,
+        event_bus=bus,
+        webhook_worker=worker,
+        event_publisher=publisher,
     )

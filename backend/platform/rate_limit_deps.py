@@ -1,7 +1,9 @@
 """Applying the limits to API requests: which limit, for whom, and the `X-RateLimit-*` headers.
 
-`enforce_rate_limit` runs first on every `/api/v1` route. Sign-in endpoints count per client IP
-(`RATE_LIMIT_AUTH`); everything else per API key (its own limit, else `RATE_LIMIT_DEFAULT`) or per user;
+`enforce_rate_limit` runs first on every `/api/v1` route. Registration counts per client IP
+(`RATE_LIMIT_AUTH`); login and refresh are not counted up front — their *failures* are, per account
+and per IP, by `login_throttle` (successful sign-ins of colleagues behind one NAT cost nobody
+anything); everything else per API key (its own limit, else `RATE_LIMIT_DEFAULT`) or per user;
 requests that start chat turns also count against `RATE_LIMIT_CHAT` per user. Credentials that fail
 to authenticate count against the caller's IP (`RATE_LIMIT_DEFAULT`), so a flood of bad keys or tokens
 is cut off; not the tight sign-in limit, because a browser with an expired token legitimately sends a
@@ -19,7 +21,8 @@ from backend.errors import AppError, Unauthorized
 
 from .rate_limits import LimitState, RateLimiter
 
-AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+REGISTER_PATH = "/api/v1/auth/register"
+SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})  # throttled on failure only
 _CHAT_WRITE_METHODS = frozenset({"POST", "PUT"})
 _STATE_KEY = "rate_limit"
 
@@ -37,7 +40,8 @@ class RateLimitExceeded(AppError):
 
 
 def client_ip(request: Request) -> str:
-    # The direct peer: behind a proxy, configure uvicorn's --forwarded-allow-ips so this is the client.
+    # The direct peer, or the forwarded client when the peer is in TRUSTED_PROXIES (`switchboard serve`
+    # passes them to uvicorn's proxy-headers middleware; nothing else is believed).
     return request.client.host if request.client else "unknown"
 
 
@@ -47,8 +51,10 @@ async def enforce_rate_limit(request: Request, ctx: ContextDep, session: Session
         return
     path = request.url.path
     ip = client_ip(request)
-    if request.method == "POST" and path in AUTH_PATHS:
+    if request.method == "POST" and path == REGISTER_PATH:
         await _check(request, [await limiter.hit(limiter.auth, f"auth:{ip}")])
+        return
+    if request.method == "POST" and path in SIGN_IN_PATHS:
         return
     try:
         principal = await resolve_principal(request, session, ctx)

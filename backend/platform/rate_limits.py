@@ -12,13 +12,16 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerMinute, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 
 log = logging.getLogger("switchboard.platform.rate_limits")
+
+T = TypeVar("T")
 
 RETRY_REDIS_S = 10.0
 RECHECK_TIMEOUT_S = 1.0
@@ -106,16 +109,38 @@ class RateLimiter:
             return {"status": "degraded", "storage": "memory (Redis unreachable: limits are per process)"}
         return {"status": "ok", "storage": "redis"}
 
-    async def hit(self, item: RateLimitItem, identity: str) -> LimitState:
-        """Count one request against `item` for `identity` and say whether it is allowed."""
-        key = item.key_for(identity)
+    async def _in_storage(self, operation: Callable[[Storage], Awaitable[T]]) -> T:
+        """Run `operation` in Redis when it answers, else in this process's memory."""
         if self.shared is not None and not self.degraded:
             try:
-                return await self._hit(self.shared, item, key)
+                return await operation(self.shared)
             except Exception:
                 log.warning("Redis rate-limit storage failed; counting in memory for %ss", RETRY_REDIS_S, exc_info=True)
                 self._fallback_until = time.monotonic() + RETRY_REDIS_S
-        return await self._hit(self.memory, item, key)
+        return await operation(self.memory)
+
+    async def hit(self, item: RateLimitItem, identity: str) -> LimitState:
+        """Count one request against `item` for `identity` and say whether it is allowed."""
+        key = item.key_for(identity)
+        return await self._in_storage(lambda storage: self._hit(storage, item, key))
+
+    # Plain counters with an expiry (failed sign-ins, lock-outs), in the same storage as the limits.
+
+    async def count(self, key: str, expiry_s: float) -> int:
+        """Add one to `key` (created with `expiry_s` to live) and return the new value."""
+        return await self._in_storage(lambda storage: storage.incr(key, max(1, math.ceil(expiry_s))))
+
+    async def counter(self, key: str) -> tuple[int, float]:
+        """`key`'s value and when it expires (epoch seconds); (0, 0) when absent or expired."""
+
+        async def read(storage: Storage) -> tuple[int, float]:
+            value = int(await storage.get(key) or 0)
+            return (value, await storage.get_expiry(key)) if value else (0, 0.0)
+
+        return await self._in_storage(read)
+
+    async def forget(self, key: str) -> None:
+        await self._in_storage(lambda storage: storage.clear(key))
 
     @staticmethod
     async def _hit(storage: Storage, item: RateLimitItem, key: str) -> LimitState:

@@ -88,10 +88,15 @@ WebhookUrl = Annotated[str, Field(min_length=8, max_length=2000, pattern=r"^http
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Name
+    name: Name | None = Field(default=None, description="Defaults to the URL's host name.")
     url: WebhookUrl
     events: EventPatterns
     is_active: bool = True
+    allow_phi: bool | None = Field(
+        default=None,
+        description="Admins only: deliver the patient data of events (message text, tool arguments) to "
+        "this URL. Changing the URL clears it.",
+    )
 
     _events = field_validator("events")(_patterns)
 
@@ -103,6 +108,11 @@ class WebhookUpdate(BaseModel):
     url: WebhookUrl | None = None
     events: EventPatterns | None = None
     is_active: bool | None = Field(default=None, description="true re-enables an auto-disabled webhook")
+    allow_phi: bool | None = Field(
+        default=None,
+        description="Admins only: deliver the patient data of events (message text, tool arguments) to "
+        "this URL. Changing the URL clears it.",
+    )
 
     _events = field_validator("events")(lambda v: None if v is None else _patterns(v))
 
@@ -113,6 +123,7 @@ class WebhookOut(BaseModel):
     url: str
     events: list[str]
     is_active: bool
+    allow_phi: bool
     consecutive_failures: int
     disabled_reason: str | None
     last_delivery_at: datetime | None

@@ -1,6 +1,8 @@
 """What each source announces: event names, payload shapes and audiences (one helper per source).
 
-Payloads carry identifiers and status, never credentials, message bodies of HL7 traffic or patient ids.
+Payloads carry identifiers, status and summaries, never credentials, HL7 message bodies, patient ids or
+other patient data. What could carry patient data (an answer's text, a tool call's arguments) goes in
+`phi=`, which only webhooks an admin marked `allow_phi` receive (docs/security.md).
 """
 
 from __future__ import annotations
@@ -93,12 +95,13 @@ async def chat_turn_finished(
                 "session_id": session_id,
                 "message_id": meta.get("message_id"),
                 "run_id": final.get("run_id"),
-                "content": final.get("content", ""),
+                "content_length": len(final.get("content") or ""),
                 "finish_reason": meta.get("finish_reason"),
                 "tokens_used": meta.get("tokens_used"),
             },
             audience,
             session,
+            phi={"content": final.get("content", "")},
         )
     for frame in approvals:
         meta = frame.get("metadata") or {}
@@ -110,12 +113,12 @@ async def chat_turn_finished(
                 "run_id": frame.get("run_id"),
                 "tool_call_id": meta.get("tool_call_id"),
                 "tool_name": meta.get("tool_name"),
-                "args": meta.get("args", {}),
-                "description": meta.get("description") or frame.get("content"),
                 "allowed_decisions": meta.get("allowed_decisions"),
             },
             audience,
             session,
+            # The arguments of an HL7 send are the whole message (names, MRN, birth date).
+            phi={"args": meta.get("args", {}), "description": meta.get("description") or frame.get("content")},
         )
 
 

@@ -16,7 +16,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +24,7 @@ from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
 from backend.security.crypto import CredentialsUnreadable
 
-from .webhook_sender import SendOutcome, send_webhook
+from .webhook_sender import SendOutcome, send_webhook, webhook_http_client
 
 log = logging.getLogger("switchboard.platform.webhooks")
 
@@ -62,7 +61,7 @@ class WebhookWorker:
         self.app = app
         self.settings = settings
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.client = httpx.AsyncClient(timeout=settings.timeout_s, follow_redirects=False, trust_env=False)
+        self.client = webhook_http_client(app, settings.timeout_s)
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None

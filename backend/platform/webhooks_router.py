@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, status
 from sqlalchemy import func, select
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from backend.audit.service import record_audit
 from backend.context import AppContext
 from backend.deps import ContextDep, CurrentUser, SessionDep
-from backend.errors import AppError, Conflict, NotFound
+from backend.errors import AppError, Conflict, Forbidden, NotFound
 from backend.models.webhook import Webhook, WebhookDelivery
 from backend.pagination import Page, PageDep, paginate
 from backend.security.crypto import CredentialsUnreadable
@@ -22,12 +23,19 @@ from .catalog import TEST_EVENT
 from .events import now_iso
 from .schemas import DeliveryOut, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
 from .signing import new_secret
-from .webhook_sender import send_webhook
+from .webhook_sender import check_webhook_target, send_webhook
 from .webhook_worker import WebhookWorker, webhook_secret
 
 router = APIRouter(prefix="/webhooks", tags=["platform"])
 
 MAX_WEBHOOKS_PER_USER = 50
+
+
+def default_name(name: str | None, url: str) -> str:
+    """The given name, else the receiver's host (seed 003's `{url, events}` clients send none)."""
+    if name and name.strip():
+        return name.strip()
+    return (urlsplit(url).hostname or "webhook")[:100]
 
 
 def to_out(webhook: Webhook) -> WebhookOut:
@@ -37,6 +45,7 @@ def to_out(webhook: Webhook) -> WebhookOut:
         url=webhook.url,
         events=list(webhook.events),
         is_active=webhook.is_active,
+        allow_phi=webhook.allow_phi,
         consecutive_failures=webhook.consecutive_failures,
         disabled_reason=webhook.disabled_reason,
         last_delivery_at=webhook.last_delivery_at,
@@ -63,13 +72,28 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
 
 
 async def _check_target(ctx: AppContext, url: str) -> None:
-    """SSRF guard at save time (and again at every send)."""
+    """SSRF guard and the TLS rule at save time (and again at every send)."""
     try:
-        await ctx.outbound.check_url(url)
+        await check_webhook_target(ctx.outbound, url)
     except ConnectorUnreachable:
         pass  # unresolvable today may resolve later; each send checks again
     except ConnectorError as exc:
         raise AppError(exc.message, code=exc.code, status_code=422) from None
+
+
+async def _set_allow_phi(session: SessionDep, user: CurrentUser, webhook: Webhook, allow: bool) -> None:
+    """Patient data leaves Switchboard only for a receiver an admin vouched for (audited both ways)."""
+    if allow and not user.is_admin:
+        raise Forbidden("Only an admin can allow a webhook to receive patient data.", code="phi_requires_admin")
+    if allow != webhook.allow_phi:
+        webhook.allow_phi = allow
+        await session.flush()
+        await record_audit(
+            session,
+            action="webhook.phi_allowed" if allow else "webhook.phi_revoked",
+            actor=user,
+            details={"webhook_id": str(webhook.id), "url": webhook.url},
+        )
 
 
 async def _owned(session: SessionDep, user: CurrentUser, webhook_id: uuid.UUID) -> Webhook:
@@ -91,11 +115,12 @@ async def create_webhook(
     secret = new_secret()
     webhook = Webhook(
         owner_id=user.id,
-        name=body.name.strip(),
+        name=default_name(body.name, body.url),
         url=body.url,
         events=list(body.events),
         secret_encrypted=ctx.cipher.encrypt({"secret": secret}),
         is_active=body.is_active,
+        allow_phi=False,
         consecutive_failures=0,
     )
     session.add(webhook)
@@ -103,6 +128,8 @@ async def create_webhook(
     await record_audit(
         session, action="webhook.created", actor=user, details={"webhook_id": str(webhook.id), "url": webhook.url}
     )
+    if body.allow_phi:
+        await _set_allow_phi(session, user, webhook, True)
     return WebhookCreated(**to_out(webhook).model_dump(), secret=secret)
 
 
@@ -125,8 +152,13 @@ async def update_webhook(
     """Change name, URL, events; `is_active: true` re-enables it and resets the failure count."""
     webhook = await _owned(session, user, webhook_id)
     fields = body.model_fields_set
+    if "allow_phi" in fields and body.allow_phi and not user.is_admin:
+        raise Forbidden("Only an admin can allow a webhook to receive patient data.", code="phi_requires_admin")
     if "url" in fields and body.url is not None:
         await _check_target(ctx, body.url)
+        if body.url != webhook.url:
+            # The admin vouched for a receiver, not for whatever URL the webhook points at next.
+            await _set_allow_phi(session, user, webhook, False)
         webhook.url = body.url
     if "name" in fields and body.name is not None:
         webhook.name = body.name.strip()
@@ -137,6 +169,8 @@ async def update_webhook(
             webhook.consecutive_failures = 0
             webhook.disabled_reason = None
         webhook.is_active = body.is_active
+    if "allow_phi" in fields and body.allow_phi is not None:
+        await _set_allow_phi(session, user, webhook, body.allow_phi)
     webhook.updated_at = datetime.now(UTC)
     await session.flush()
     await record_audit(

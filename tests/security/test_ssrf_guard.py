@@ -120,7 +120,7 @@ async def test_dns_rebinding_is_refused_at_call_time(closed: tuple[Any, httpx.As
         created = await http.post("/api/v1/integrations", json=body, headers=alice)
         assert created.status_code == 201, created.text  # public at save time
         ids.append(created.json()["id"])
-    hook = await http.post("/api/v1/webhooks", json=_hook(name), headers=alice)
+    hook = await http.post("/api/v1/webhooks", json=_hook(name.replace("http:", "https:")), headers=alice)
     assert hook.status_code == 201, hook.text
     dns.flip()
     asked_before = len(dns.asked)

@@ -87,31 +87,34 @@ async def test_an_access_token_is_not_a_refresh_token_and_a_revoked_family_stays
     assert fresh.status_code == 200
 
 
-async def test_sign_in_is_throttled_per_ip_at_the_default_limit(settings: Settings) -> None:
-    default = Settings.model_fields["rate_limit_auth"].default
-    assert default == "5/minute"
-    config = settings.model_copy(update={"rate_limit_auth": default})
-    async with running_app(config) as app, serving(app) as url, httpx.AsyncClient(base_url=url) as http:
+async def test_failed_sign_ins_are_throttled_per_account_with_back_off(settings: Settings) -> None:
+    """Defaults: five wrong passwords lock the account for 30 s, whatever address the guesses come from;
+    the right password is refused too while locked (a guess then learns nothing)."""
+    assert Settings.model_fields["login_max_failures"].default == 5
+    assert Settings.model_fields["login_lockout_base_s"].default == 30
+    async with running_app(settings) as app, serving(app) as url, httpx.AsyncClient(base_url=url) as http:
         body = {"email": "v@example.com", "username": "victim", "password": "correct horse battery"}
         assert (await http.post("/api/v1/auth/register", json=body)).status_code == 201
         good = {"username": "victim", "password": body["password"]}
         token = (await http.post("/api/v1/auth/login", json=good)).json()["access_token"]
-        guesses = [
-            (await http.post("/api/v1/auth/login", json={**good, "password": f"guess {i}"})).status_code
-            for i in range(3)
-        ]
-        assert guesses == [401, 401, 401]  # five sign-in requests so far: the budget is spent
+        guesses = []
+        for i in range(5):
+            spoofed = {"X-Forwarded-For": f"203.0.113.{i}"}  # not believed: no TRUSTED_PROXIES
+            guess = await http.post("/api/v1/auth/login", json={**good, "password": f"guess {i}"}, headers=spoofed)
+            guesses.append(guess.status_code)
+        assert guesses == [401] * 5
         for attempt in (
-            http.post("/api/v1/auth/login", json=good),  # the right password is refused too while throttled
-            http.post("/api/v1/auth/login", data=good),  # so is the form-encoded variant
-            http.post("/api/v1/auth/register", json={**body, "username": "another", "email": "a@example.com"}),
-            http.post("/api/v1/auth/refresh", json={"refresh_token": "rt_guess"}),
+            http.post("/api/v1/auth/login", json=good),
+            http.post("/api/v1/auth/login", data=good),  # the form-encoded variant too
+            http.post("/api/v1/auth/login", json={"username": "V@Example.com", "password": "x"}),  # by email
         ):
             refused = await attempt
             assert refused.status_code == 429, refused.text
-            assert refused.json()["code"] == "rate_limit_exceeded"
-            assert refused.json()["detail"]
-            assert 1 <= int(refused.headers["retry-after"]) <= 60
-            assert refused.headers["x-ratelimit-remaining"] == "0"
-        # The limit is on sign-in only: the account itself keeps working with the token it has.
+            assert refused.json()["code"] == "login_throttled" and refused.json()["detail"]
+            assert 1 <= int(refused.headers["retry-after"]) <= 30
+        # The throttle is on signing in only: the account keeps working with the token it has.
         assert (await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+        # Another account behind the same address is not locked by the victim's lock.
+        other = {"email": "o@example.com", "username": "other", "password": "correct horse battery"}
+        assert (await http.post("/api/v1/auth/register", json=other)).status_code == 201
+        assert (await http.post("/api/v1/auth/login", json=other)).status_code == 200

@@ -34,6 +34,7 @@ from tools.fhir.auth import TOKENS, TokenCache, cache_key, mint_token
 from tools.fhir.config import EmrConfig, EmrCredentials
 from tools.fhir.values import concept_text
 from tools.net import OutboundPolicy
+from tools.pinning import guarded_async_client
 from tools.tolerant import as_int, as_items, as_str
 
 FHIR_JSON = "application/fhir+json"
@@ -80,8 +81,10 @@ class FhirClient:
         self.tokens = tokens
         self.token_url = config.token_url
         self._checked_hosts: set[str] = set()
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.timeout_s), follow_redirects=False, verify=tls_context()
+        # Every connection (token endpoint and next-link hosts included) goes to the address the guard
+        # checked at connect time: no second DNS lookup to rebind.
+        self._http = guarded_async_client(
+            outbound, verify=tls_context(), timeout=httpx.Timeout(config.timeout_s), follow_redirects=False
         )
 
     async def __aenter__(self) -> FhirClient:
@@ -162,7 +165,10 @@ class FhirClient:
         attempt = 0
         while True:
             attempt += 1
-            headers = {"Accept": FHIR_JSON, **(await self._auth_headers() if authorize else {})}
+            # Credentials go to the integration's own origin only: a `link[next]` (or any URL a server
+            # hands us) naming another host is fetched without them, never with our Authorization.
+            credentialed = authorize and same_origin(url, self.config.base_url)
+            headers = {"Accept": FHIR_JSON, **(await self._auth_headers() if credentialed else {})}
             try:
                 status, response, content = await self._exchange(method, url, params, headers)
             except httpx.TimeoutException as exc:
@@ -180,7 +186,7 @@ class FhirClient:
                 continue
             if (
                 status == 401
-                and authorize
+                and credentialed
                 and not refreshed
                 and self.config.auth
                 in (
@@ -250,6 +256,17 @@ class FhirClient:
             url = urljoin(url, following) if following else None
             query = None  # the next link carries the whole query
         return found[:limit]
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").rstrip("."), parts.port or (443 if scheme == "https" else 80)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    return origin(url) == origin(base_url)
 
 
 def next_link(bundle: dict[str, Any]) -> str | None:

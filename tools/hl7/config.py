@@ -63,4 +63,4 @@ def client_for(ctx: IntegrationContext) -> MllpClient:
         tls = ssl.create_default_context(
             cadata=credentials.tls_ca_pem if credentials and credentials.tls_ca_pem else None
         )
-    return MllpClient(config.host, config.port, timeout_s=config.timeout_s, tls=tls)
+    return MllpClient(config.host, config.port, timeout_s=config.timeout_s, tls=tls, outbound=ctx.outbound)

@@ -19,6 +19,8 @@ from pydantic import BaseModel
 from tools.errors import ConnectorTimeout, ConnectorUnreachable
 from tools.hl7.ack import ACCEPTED, MEANINGS, build_ack, parse_ack
 from tools.hl7.message import inspect, summarize
+from tools.net import OutboundPolicy
+from tools.pinning import open_pinned_connection
 
 START, END, CR = b"\x0b", b"\x1c", b"\x0d"
 DEFAULT_MAX_FRAME = 1_048_576
@@ -76,17 +78,30 @@ class FrameReader:
 class MllpClient:
     """Sends messages to one MLLP endpoint and returns the parsed ACK."""
 
-    def __init__(self, host: str, port: int, *, timeout_s: float = 10.0, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        timeout_s: float = 10.0,
+        tls: ssl.SSLContext | None = None,
+        outbound: OutboundPolicy | None = None,
+    ) -> None:
         self.host, self.port, self.timeout_s, self.tls = host, port, timeout_s, tls
+        # With a policy, each connect resolves once, checks, and connects to that address (no rebinding).
+        self.outbound = outbound
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._lock = asyncio.Lock()
 
     async def _connect(self) -> None:
         try:
-            self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port, ssl=self.tls), self.timeout_s
+            opening = (
+                open_pinned_connection(self.outbound, self.host, self.port, tls=self.tls)
+                if self.outbound is not None
+                else asyncio.open_connection(self.host, self.port, ssl=self.tls)
             )
+            self._reader, self._writer = await asyncio.wait_for(opening, self.timeout_s)
         except TimeoutError:
             if self.tls is not None:  # TCP may have connected; a plain-MLLP port never answers the TLS hello
                 raise ConnectorTimeout(

@@ -36,6 +36,7 @@ from tools.jira.adf import markdown_to_adf
 from tools.jira.config import JiraConfig, JiraCredentials
 from tools.jira.wire import as_int, as_items, as_object, jira_error_text, parse_json, read_capped
 from tools.net import OutboundPolicy
+from tools.pinning import AddressPins, mount_pinned
 
 T = TypeVar("T")
 
@@ -73,6 +74,7 @@ class JiraClient:
         self.outbound = outbound or OutboundPolicy()
         self.retry = retry or RetryPolicy()
         self._library: JIRA | None = None
+        self._pins = AddressPins()  # the library's connections go to the address `call` just checked
         self.calls = 0  # HTTP attempts made, retries included (tests and diagnostics)
 
     @property
@@ -109,12 +111,13 @@ class JiraClient:
             # requests follows redirects by default, and a redirect's target never passed the outbound
             # guard (a site could bounce us to 169.254.169.254): refuse every redirect instead.
             library._session.max_redirects = 0
+            mount_pinned(library._session, self._pins)
             self._library = library
         return self._library
 
     async def call(self, operation: Callable[[JIRA], T], what: str) -> T:
         """Run `operation(jira)` in a worker thread; retries 429/503, maps every failure to ConnectorError."""
-        await self.outbound.check_url(self.config.base_url)
+        await self._pins.check_url(self.outbound, self.config.base_url)
         attempt = 0
         while True:
             self.calls += 1

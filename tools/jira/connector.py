@@ -35,6 +35,8 @@ from tools.jira.config import JiraConfig, JiraCredentials, check_pair
 from tools.jira.operations import deployment_of
 from tools.jira.shapes import person
 from tools.jira.tools import build_jira_tools
+from tools.net import OutboundPolicy
+from tools.pinning import open_pinned_connection
 
 log = logging.getLogger("switchboard.tools.jira")
 
@@ -97,11 +99,11 @@ async def _run_steps(ctx: IntegrationContext, recorder: StepRecorder) -> None:
         addresses = await ctx.outbound.check_host(host, port)
         step.detail = f"{host} → {', '.join(str(a) for a in addresses)}"
     with recorder.step("connect") as step:
-        await _probe(host, port, config.timeout_s, tls=None)
+        await _probe(ctx.outbound, host, port, config.timeout_s, tls=None)
         step.detail = f"TCP connection to {host}:{port}"
     with recorder.step("tls") as step:
         if parts.scheme == "https":
-            step.detail = await _probe(host, port, config.timeout_s, tls=ssl.create_default_context())
+            step.detail = await _probe(ctx.outbound, host, port, config.timeout_s, tls=ssl.create_default_context())
         else:
             step.detail = "Not encrypted (http://): acceptable on loopback, not in production."
             step.remediation = "Use an https:// address for a real Jira site."
@@ -169,12 +171,12 @@ async def _run_steps(ctx: IntegrationContext, recorder: StepRecorder) -> None:
         step.detail = f"Can create {', '.join(types)} in {project}"
 
 
-async def _probe(host: str, port: int, timeout_s: float, *, tls: ssl.SSLContext | None) -> str:
-    """Open (and close) a TCP or TLS connection; describe the TLS session when there is one."""
+async def _probe(
+    outbound: OutboundPolicy, host: str, port: int, timeout_s: float, *, tls: ssl.SSLContext | None
+) -> str:
+    """Open (and close) a TCP or TLS connection to the checked address; describe the TLS session."""
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(host, port, ssl=tls, server_hostname=host if tls else None), timeout_s
-        )
+        _, writer = await asyncio.wait_for(open_pinned_connection(outbound, host, port, tls=tls), timeout_s)
     except TimeoutError as exc:
         what = "TLS handshake" if tls else "TCP connection"
         raise ConnectorTimeout(

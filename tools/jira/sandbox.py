@@ -6,9 +6,10 @@ Center; the other one answers 410 / 404 as the real ones do), issue get/create, 
 comments, transitions, assignee, user search — with basic (email or username + API token) and bearer
 (personal access token) auth, and errors as `{"errorMessages": [...], "errors": {...}}`.
 
-Test controls (loopback only, no auth): `POST /_sandbox/faults` `{"count", "status"?, "retry_after"?,
-"delay_s"?, "path"?}` makes the next matching requests fail or stall; `DELETE /_sandbox/faults`;
-`POST /_sandbox/reset` re-seeds; `GET /_sandbox/requests` lists the requests seen.
+Test controls, each call with `X-Sandbox-Secret: <state.control_secret>` (see `sandbox_control`):
+`POST /_sandbox/faults` `{"count", "status"?, "retry_after"?, "delay_s"?, "path"?}` makes the next
+matching requests fail or stall; `DELETE /_sandbox/faults`; `POST /_sandbox/reset` re-seeds;
+`GET /_sandbox/requests` lists the requests seen.
 """
 
 from __future__ import annotations
@@ -394,6 +395,12 @@ class JiraSandbox:
     def url(self) -> str:
         assert self.server is not None, "start() the sandbox first"
         return self.server.url
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The header the `/_sandbox` controls require (tests and the demo's operator hold it)."""
+        assert self.state is not None, "start() the sandbox first"
+        return {"X-Sandbox-Secret": self.state.control_secret}
 
     async def stop(self) -> None:
         if self.server is not None:

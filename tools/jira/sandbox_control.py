@@ -1,15 +1,27 @@
-"""Test controls of the Jira sandbox (loopback only, no auth): faults, reset, the request log."""
+"""Test controls of the Jira sandbox: faults, reset, the request log.
+
+They change what every user of the sandbox sees, and anything on loopback can reach them (a user's
+webhook, an integration URL), so each call must carry the secret the sandbox generated at start
+(`X-Sandbox-Secret: <JiraState.control_secret>`); only the process that started it knows it.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import hmac
+from typing import Annotated
 
-from tools.jira.sandbox_errors import read_json
+from fastapi import APIRouter, Depends, Header, Request
+
+from tools.jira.sandbox_errors import JiraFailure, read_json
 from tools.jira.sandbox_state import Fault, JiraState
 
 
 def control_router(state: JiraState) -> APIRouter:
-    router = APIRouter(prefix="/_sandbox")
+    def require_secret(secret: Annotated[str, Header(alias="X-Sandbox-Secret")] = "") -> None:
+        if not hmac.compare_digest(secret.encode(), state.control_secret.encode()):
+            raise JiraFailure(403, ["The sandbox controls need the X-Sandbox-Secret this sandbox started with."])
+
+    router = APIRouter(prefix="/_sandbox", dependencies=[Depends(require_secret)])
 
     @router.post("/faults", status_code=204)
     async def add_fault(request: Request) -> None:

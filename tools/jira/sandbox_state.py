@@ -8,6 +8,7 @@ StatusDetails, FieldCreateMetadata...).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -115,6 +116,8 @@ class JiraState:
         self.issues: dict[str, StoredIssue] = {}
         self.faults: list[Fault] = []
         self.requests: list[str] = []  # "GET /rest/api/3/myself", for tests that count retries
+        # Guards the /_sandbox controls; generated per start, handed only to whoever started the sandbox.
+        self.control_secret = secrets.token_urlsafe(32)
         self._next_comment = 10000
         self.seed()
 

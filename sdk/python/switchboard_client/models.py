@@ -201,6 +201,7 @@ class Webhook(Model):
     url: str
     events: list[str] = Field(default_factory=list)
     is_active: bool = True
+    allow_phi: bool = False
     consecutive_failures: int = 0
     disabled_reason: str | None = None
     last_delivery_at: datetime | None = None

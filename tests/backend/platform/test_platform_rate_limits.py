@@ -37,25 +37,24 @@ def assert_429(response: httpx.Response, limit: int) -> None:
     assert int(response.headers["x-ratelimit-reset"]) >= int(time.time())
 
 
-async def test_sign_in_endpoints_allow_five_a_minute_per_ip(settings: Settings) -> None:
+async def test_registration_allows_five_a_minute_per_ip(settings: Settings) -> None:
     async with running_app(_limited(settings, rate_limit_auth="5/minute")) as app, asgi_client(app) as http:
-        await _user(http, "alice")  # register + login: 2 of 5
         statuses = []
-        for _ in range(3):
-            response = await http.post("/api/v1/auth/login", json={"username": "alice", "password": "wrong password"})
+        for n in range(5):
+            account = {"email": f"u{n}@example.com", "username": f"user{n}", "password": "correct horse"}
+            response = await http.post("/api/v1/auth/register", json=account)
             statuses.append(response.status_code)
             assert response.headers["x-ratelimit-limit"] == "5"
-        assert statuses == [401, 401, 401]
-        assert response.headers["x-ratelimit-remaining"] == "0"
-        blocked = await http.post("/api/v1/auth/login", json={"username": "alice", "password": "correct horse"})
+        assert statuses == [201] * 5
+        blocked = await http.post(
+            "/api/v1/auth/register", json={"email": "u9@example.com", "username": "user9", "password": "correct horse"}
+        )
         assert_429(blocked, 5)
-        refresh = await http.post("/api/v1/auth/refresh", json={"refresh_token": "x"})
-        assert_429(refresh, 5)
         # Another client address has its own budget.
         other = httpx.ASGITransport(app=app, client=("10.9.8.7", 4000))
         async with httpx.AsyncClient(transport=other, base_url="http://testserver") as elsewhere:
-            ok = await elsewhere.post("/api/v1/auth/login", json={"username": "alice", "password": "correct horse"})
-            assert ok.status_code == 200
+            account = {"email": "u9@example.com", "username": "user9", "password": "correct horse"}
+            assert (await elsewhere.post("/api/v1/auth/register", json=account)).status_code == 201
 
 
 async def test_general_limit_is_per_user_with_headers_on_every_response(settings: Settings) -> None:

@@ -49,6 +49,7 @@ def replicas(tmp_path: Path, database_url: str) -> Iterator[list[str]]:
         "REDIS_URL": REDIS_URL,
         "REDIS_PREFIX": prefix,
         "RATE_LIMIT_AUTH": "6/minute",
+        "LOGIN_MAX_FAILURES": "4",
         "RATE_LIMIT_DEFAULT": "1000/minute",
         "LOG_LEVEL": "WARNING",
         "OUTBOUND_ALLOWLIST": "127.0.0.1",
@@ -154,7 +155,7 @@ async def test_replicas_share_events_webhooks_and_one_rate_limit(replicas: list[
                 await ws.close()
 
     async with httpx.AsyncClient(timeout=10) as http:
-        # register + login above used 2 of the 6 sign-ins a minute this client IP has, on any replica.
+        # Four failed sign-ins at one account, spread over both replicas, lock it on both.
         statuses = []
         for attempt in range(8):
             base = replicas[attempt % 2]

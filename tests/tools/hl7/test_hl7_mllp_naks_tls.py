@@ -16,6 +16,7 @@ from tools.errors import ConnectorUnreachable
 from tools.hl7.ack import AckCode, build_ack
 from tools.hl7.config import Hl7Config, Hl7Credentials, client_for
 from tools.hl7.mllp import END, START, MllpClient, MllpListener, frame
+from tools.net import OutboundPolicy
 
 MSG = "MSH|^~\\&|EMR|HOSP|LIS|LAB|20250101120000||ADT^A01|CTRL9|P|2.5.1\rPID|1||12345^^^HOSP^MR||DOE^JANE"
 
@@ -117,6 +118,7 @@ async def test_tls_round_trip_with_the_integrations_private_ca(
         integration_type="hl7",
         config=Hl7Config(host="127.0.0.1", port=tls_listener.port, tls=True, timeout_s=3),
         credentials=Hl7Credentials(tls_ca_pem=certificate[2]),
+        outbound=OutboundPolicy.from_entries(["127.0.0.1/32"]),  # connections are pinned to checked addresses
     )
     client = client_for(ctx)
     try:

@@ -230,7 +230,7 @@ def operations_at(base_url: str, **config: object) -> JiraOperations:
 
 
 async def _fault(server: JiraSandbox, **fault: object) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, headers=server.control_headers) as http:
         assert (await http.post("/_sandbox/faults", json=fault)).status_code == 204
 
 

@@ -95,7 +95,7 @@ async def test_create_validates_like_jira(sandbox: JiraSandbox) -> None:
 
 
 async def test_faults_control(sandbox: JiraSandbox) -> None:
-    async with client(sandbox) as http:
+    async with client(sandbox, **sandbox.control_headers) as http:
         await http.post("/_sandbox/faults", json={"count": 1, "status": 429, "retry_after": "7"})
         limited = await http.get("/rest/api/3/myself")
         fine = await http.get("/rest/api/3/myself")
@@ -106,6 +106,26 @@ async def test_faults_control(sandbox: JiraSandbox) -> None:
     assert sandbox_state(sandbox).issues["SB-1"].summary.startswith("Login fails") and seen == [
         "GET /_sandbox/requests"
     ]
+
+
+async def test_controls_refuse_callers_without_the_secret(sandbox: JiraSandbox) -> None:
+    """Anything on loopback can reach the sandbox (a user's webhook, say): without the secret it
+    cannot wipe the demo data, plant faults or read the request log."""
+    sandbox_state(sandbox).issues["SB-1"].summary = "kept"
+    async with (
+        client(sandbox, auth=None, **{"X-Sandbox-Secret": "guessed"}) as wrong,
+        client(sandbox, auth=None) as none,
+    ):
+        for http in (wrong, none):
+            for method, path in [
+                ("POST", "/_sandbox/reset"),
+                ("POST", "/_sandbox/faults"),
+                ("DELETE", "/_sandbox/faults"),
+                ("GET", "/_sandbox/requests"),
+            ]:
+                response = await http.request(method, path, json={"count": 5, "status": 503})
+                assert response.status_code == 403 and response.json()["errorMessages"], (method, path)
+    assert sandbox_state(sandbox).issues["SB-1"].summary == "kept" and not sandbox_state(sandbox).faults
 
 
 @pytest.mark.parametrize(
