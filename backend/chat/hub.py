@@ -112,6 +112,7 @@ class RunningTurn:
     started: float = field(default_factory=time.monotonic)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     owner_id: str = ""
+    api_key_id: str = ""  # the API key that started it, if any
     # Set once the turn's last frame is out; only its persistence is left (a new turn may wait for it).
     closing: bool = False
 

@@ -89,14 +89,19 @@ async def list_messages(
     return Page[MessageOut].build([service.message_out(m) for m in rows], int(total), params)
 
 
+def _key_id(principal: Principal) -> str | None:
+    return str(principal.api_key_id) if principal.api_key_id else None
+
+
 async def _blocking(
     turns: TurnsDep, ctx: ContextDep, principal: Principal, session_id: uuid.UUID, request: TurnRequest
 ) -> MessageOut:
     user = principal.user
-    request.scopes = principal.scopes  # an API key's turn gets only the tools its scopes allow
+    # An API key's turn gets only the tools its scopes allow, and stops when the key is revoked.
+    request.scopes, request.api_key_id = principal.scopes, _key_id(principal)
     if request.kind == "message" and await turns.has_unanswered_first_message(session_id):
         first = await turns.start(
-            user, session_id, TurnRequest(kind="first", scopes=principal.scopes)
+            user, session_id, TurnRequest(kind="first", scopes=principal.scopes, api_key_id=_key_id(principal))
         )  # the contract: answer it here
         await first.done.wait()
     run = await turns.start(user, session_id, request)
@@ -146,7 +151,13 @@ async def stream_message(
         turns,
         principal,
         session_id,
-        TurnRequest(kind="message", message=body.message, metadata=body.metadata, scopes=principal.scopes),
+        TurnRequest(
+            kind="message",
+            message=body.message,
+            metadata=body.metadata,
+            scopes=principal.scopes,
+            api_key_id=_key_id(principal),
+        ),
     )
 
 
@@ -170,7 +181,7 @@ async def observe_stream(
     first message, then streams until the current turn ends."""
     await service.get_owned(session, user.id, session_id)
     unanswered = await turns.has_unanswered_first_message(session_id)
-    request = TurnRequest(kind="first", scopes=principal.scopes) if unanswered else None
+    request = TurnRequest(kind="first", scopes=principal.scopes, api_key_id=_key_id(principal)) if unanswered else None
     return await stream_turn_events(
         ctx, hub, turns, principal, session_id, request, after_seq=after_seq, last_event_id=last_event_id
     )

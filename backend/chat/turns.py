@@ -56,6 +56,7 @@ class TurnRequest:
     decision: Decision | None = None
     # An API key's scopes (None: a person's own session): they bound the turn's tools and approvals.
     scopes: frozenset[str] | None = None
+    api_key_id: str | None = None  # the key that started the turn: revoking it stops the turn
 
 
 @dataclass
@@ -125,7 +126,7 @@ class TurnManager:
                 prepared = await self._prepare(session, chat, request)
             chat.status = "running"
             chat.next_seq = stream.next_seq
-        run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id))
+        run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id), api_key_id=request.api_key_id or "")
         stream.run = run
         run.task = asyncio.create_task(self._execute(user, session_id, prepared, run), name=f"turn-{key}")
         return run
@@ -140,11 +141,13 @@ class TurnManager:
         run.task.cancel()
         return True
 
-    def stop_user(self, user_id: str) -> None:
-        """Cancel every turn of this user running here (their access was revoked)."""
+    def stop_user(self, subject: str) -> None:
+        """Cancel every turn running here of this user, or started with this API key (access revoked)."""
         for stream in list(self.hub._streams.values()):
             run = stream.run
-            if run is not None and run.owner_id == user_id and not run.closing and run.task is not None:
+            if run is None or run.closing or run.task is None:
+                continue
+            if subject in (run.owner_id, run.api_key_id):
                 run.task.cancel()
 
     async def has_unanswered_first_message(self, session_id: uuid.UUID) -> bool:

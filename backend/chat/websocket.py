@@ -100,6 +100,13 @@ class ChatConnection:
             if self.ws.application_state == WebSocketState.CONNECTED:
                 await self.ws.close(code=refusal.code, reason=refusal.reason)
 
+    def key_grant(self) -> tuple[frozenset[str] | None, str | None]:
+        """The API key's scopes and id when a key opened the socket (None, None for a person)."""
+        principal = self.guard.principal if self.guard else None
+        if principal is None or principal.api_key_id is None:
+            return None, None
+        return principal.scopes, str(principal.api_key_id)
+
     async def send(self, frame: Frame) -> None:
         async with self.send_lock:
             await self.ws.send_text(frame.text)
@@ -140,7 +147,7 @@ class ChatConnection:
     async def start_turn(self, request: TurnRequest) -> None:
         if request.kind != "approval" and not await self.within_chat_limit():
             return
-        request.scopes = self.guard.principal.scopes if self.guard else None
+        request.scopes, request.api_key_id = self.key_grant()
         try:
             await self.turns.start(self.user, self.session_id, request)
         except AppError as exc:
@@ -163,8 +170,10 @@ class ChatConnection:
     async def start_first_turn(self) -> None:
         """Answer the message the session was created with (another connection may have just done so)."""
         try:
-            scopes = self.guard.principal.scopes if self.guard else None
-            await self.turns.start(self.user, self.session_id, TurnRequest(kind="first", scopes=scopes))
+            scopes, key_id = self.key_grant()
+            await self.turns.start(
+                self.user, self.session_id, TurnRequest(kind="first", scopes=scopes, api_key_id=key_id)
+            )
         except AppError as exc:
             if exc.code not in ("run_in_progress", "nothing_to_answer"):
                 self.error(exc.code, str(exc.detail))

@@ -115,7 +115,7 @@ async def update_api_key(
         )
     key.updated_at = datetime.now(UTC)
     await session.commit()  # open channels of the key re-read it: the change must be visible first
-    await principal_changed(ctx, key.id, lost_access=False)
+    await principal_changed(ctx, key.id, lost_access=key_state(key) != "active")
     return to_out(key)
 
 
@@ -131,4 +131,4 @@ async def delete_api_key(key_id: uuid.UUID, user: CurrentUser, session: SessionD
     )
     await session.delete(key)
     await session.commit()
-    await principal_changed(ctx, key_id, lost_access=False)
+    await principal_changed(ctx, key_id, lost_access=True)

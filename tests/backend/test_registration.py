@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from backend.config import Settings, load_settings
-from tests.conftest import asgi_client, running_app
+from tests.conftest import asgi_client, running_app, serving
 
 PASSWORD = "correct horse battery"
 
@@ -147,3 +150,22 @@ async def test_open_registration_in_development_keeps_todays_behaviour(client: h
     assert second.status_code == 201 and second.json()["approval_status"] == "approved"
     listed = await client.get("/api/v1/integrations", headers=await _login(client, "guest"))
     assert listed.status_code == 200
+
+
+async def test_a_pending_account_cannot_open_either_socket(settings: Settings) -> None:
+    async with (
+        running_app(settings.model_copy(update={"registration": "approval"})) as app,
+        asgi_client(app) as http,
+        serving(app) as base,
+    ):
+        await _register(http, "root")
+        await _register(http, "mallory")
+        token = (await _login(http, "mallory"))["Authorization"][7:]
+        sid = uuid.uuid4()
+        for path in (f"/api/v1/chat/ws/{sid}", "/api/v1/events/ws"):
+            url = base.replace("http://", "ws://") + f"{path}?token={token}"
+            async with websockets.connect(url) as socket:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(socket.recv(), 5)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4403, "account_pending"), path

@@ -163,3 +163,25 @@ async def test_an_sse_stream_ends_with_an_error_when_the_user_is_disabled(
     kinds = [k for k, _ in events]
     assert kinds[-1] == "error" and events[-1][1]["metadata"]["code"] == "account_disabled"
     assert "final" not in kinds, "the stream ends at the revocation, not at the end of the answer"
+
+
+async def test_deleting_an_api_key_stops_the_turn_it_started(
+    slow_client: httpx.AsyncClient, slow_server: str, make_user: UserFactory
+) -> None:
+    alice = await make_user("alice")
+    made = await slow_client.post("/api/v1/api-keys", headers=alice.headers, json={"name": "bot", "scopes": ["chat"]})
+    key = made.json()
+    headers = {"X-API-Key": key["key"]}
+    sid = (await slow_client.post("/api/v1/chat/sessions", json={"message": QUESTION}, headers=headers)).json()[
+        "session_id"
+    ]
+    socket = ChatSocket(await websockets.connect(ws_url(slow_server, sid), additional_headers=headers))
+    await socket.until(lambda f: f["type"] == "token" and f["metadata"]["token_index"] >= 2)
+    assert (await slow_client.delete(f"/api/v1/api-keys/{key['id']}", headers=alice.headers)).status_code == 204
+    assert await _closed_with(socket) == (4401, "api_key_revoked")
+    for _ in range(50):
+        stored = (await slow_client.get(f"/api/v1/chat/sessions/{sid}/messages", headers=alice.headers)).json()
+        if stored["items"][-1]["role"] == "assistant":
+            break
+        await asyncio.sleep(0.05)
+    assert stored["items"][-1]["metadata"]["finish_reason"] == "cancelled"

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.backend.platform.test_platform_events_ws import EventsSocket
 from tests.conftest import TestUser
 from tests.tools.fhir.fhir_sandboxes import LOOPBACK, Sandboxes, running_sandboxes
 
@@ -143,3 +144,24 @@ async def test_only_admins_change_access_and_only_on_shared_integrations(
     assert mixed.status_code == 422 and mixed.json()["code"] == "grants_need_restricted"
     reopened = await _set_access(client, admin, shared_emr, access="all")
     assert reopened.status_code == 200 and await _names(client, alice) == ["Ward EMR"]
+
+
+async def test_events_about_a_restricted_integration_reach_only_its_grantees(
+    client: httpx.AsyncClient, live_server: str, admin: TestUser, alice: TestUser, bob: TestUser, shared_emr: str
+) -> None:
+    await _set_access(client, admin, shared_emr, access="restricted", user_ids=[bob.id])
+    sockets = {
+        name: await EventsSocket.open(live_server, user.access_token) for name, user in (("alice", alice), ("bob", bob))
+    }
+    try:
+        for socket in sockets.values():
+            await socket.send({"action": "subscribe", "events": ["integration.*"]})
+        renamed = await client.patch(
+            f"/api/v1/integrations/{shared_emr}", headers=admin.headers, json={"description": "ward 7 only"}
+        )
+        assert renamed.status_code == 200
+        assert (await sockets["bob"].until("integration.updated"))["data"]["id"] == shared_emr
+        assert await sockets["alice"].quiet(0.5) == []
+    finally:
+        for socket in sockets.values():
+            await socket.close()
