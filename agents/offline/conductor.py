@@ -71,6 +71,7 @@ class Request:
     text: str  # the message to act on (an earlier one when this message answers our question)
     hypothetical: bool
     forced: str | None = None  # the operation label the user picked in answer to a clarifying question
+    confirmed: bool = False  # "go ahead" after we explained what this (hypothetical) request would do
 
 
 def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
@@ -79,7 +80,8 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
     request = read_request(turn, router)
     pasted = split_pasted(request.text)
     available = [t.operation for t in turn.tools]
-    own = without_hold(pasted.own_words) if request.hypothetical else pasted.own_words
+    held = request.hypothetical or request.confirmed
+    own = without_hold(pasted.own_words) if held else pasted.own_words
     steps = split_steps(own) if not request.forced else [own]
     if len(steps) > 1 and not _distinct(router, steps, available):
         steps = [own]
@@ -88,7 +90,7 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
         mine = tuple(o for o in turn.outcomes if step_of(o) == index)
         before = tuple(o for o in turn.outcomes if step_of(o) < index)
         ranking = _forced(router, request.forced) if request.forced else router.rank(words, available)
-        text = request.text if len(steps) == 1 and not request.hypothetical else _with_pasted(words, pasted.blocks)
+        text = request.text if len(steps) == 1 and not held else _with_pasted(words, pasted.blocks)
         earlier = turn.earlier_outcomes + before
         understanding = Understanding(
             own_words=words,
@@ -129,7 +131,7 @@ def read_request(turn: Turn, router: IntentRouter) -> Request:
         if picked is not None:
             return Request(last_request, is_hypothetical(split_pasted(last_request).own_words), picked)
     if HYPOTHETICAL_MARK in last_answer and last_request is not None and is_confirmation(own):
-        return Request(last_request, hypothetical=False)
+        return Request(last_request, hypothetical=False, confirmed=True)
     return Request(turn.text, is_hypothetical(own))
 
 

@@ -28,6 +28,7 @@ from agents.offline.skills.jira_intents import (
     refers_back,
 )
 from agents.offline.skills.jira_understanding import (
+    carry_results,
     grounded,
     jira_kind,
     refine,
@@ -131,6 +132,8 @@ class JiraSkill:
             summary = summary_from_rest(turn.own_words)
             if summary:
                 intent.args["summary"] = summary
+        if intent is not None:
+            carry_results(turn, intent)
         if intent is not None and intent.kind in _WRITES | {"get", "transitions"} and intent.key is None:
             intent.key = resolve_key(turn) or _key_from_context(turn)
         return intent, named

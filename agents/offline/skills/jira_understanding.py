@@ -247,6 +247,46 @@ def summary_from_rest(words: str) -> str | None:
     return (text[:1].upper() + text[1:])[:255] if len(text) >= 3 else None
 
 
+_REFERS_TO_RESULT = re.compile(
+    r"\b(with (it|that|this|the (result|value|finding|details?|numbers?))|about (it|that|this)|for (it|that|this)|"
+    r"the (result|value|finding)s?|what you found|that (value|result|number|reading))\b",
+    re.IGNORECASE,
+)
+
+
+def carry_results(turn: Turn, intent: Intent) -> None:
+    """A create that follows an earlier step of the same request takes what that step found.
+
+    "Find Harold's glucose and open a ticket with it": the summary names the finding, the description
+    quotes the earlier answer (grounded in its tool results), so nothing is invented on the way."""
+    understanding = turn.understanding
+    if understanding is None or not understanding.carried or intent.kind not in ("create", "comment"):
+        return
+    found = "\n\n".join(understanding.carried).strip()
+    if not found:
+        return
+    headline = _headline(found)
+    if intent.kind == "comment":
+        if not intent.args.get("body") or _REFERS_TO_RESULT.search(str(intent.args.get("body"))):
+            intent.args["body"] = found[:20_000]
+        return
+    summary = str(intent.args.get("summary") or "")
+    if not summary or _REFERS_TO_RESULT.search(summary) or _REFERS_TO_RESULT.search(turn.own_words):
+        cleaned = _REFERS_TO_RESULT.sub("", summary).strip(" ,.;:-")
+        intent.args["summary"] = (f"{cleaned}: {headline}" if len(cleaned) > 3 else headline)[:255]
+    description = str(intent.args.get("description") or "")
+    intent.args["description"] = (description + "\n\n" if description else "") + found[:19_000]
+
+
+def _headline(markdown: str) -> str:
+    """The first sentence of an answer, as plain text (no markdown emphasis, links or tables)."""
+    first = next((line for line in markdown.splitlines() if line.strip() and not line.startswith("|")), markdown)
+    plain = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", first)
+    plain = re.sub(r"[*_`#>]+", "", plain).strip()
+    sentence = re.split(r"(?<=[.!?])\s", plain, maxsplit=1)[0]
+    return sentence[:200].rstrip(" .:")
+
+
 def text_jql(words: str) -> str | None:
     """A text search on the request's content words, when it names no filter at all."""
     content = [w for w in re.findall(r"[A-Za-z0-9][\w.-]*", words) if w.lower() not in _STOP and len(w) > 2]
