@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,13 @@ from agents.offline.skill import Call, Reply, Skill, Step, ToolOutcome, Turn
 from agents.offline.understanding import IntentRouter, Operation, Ranking, Understanding, split_pasted
 from agents.offline.understanding.dialogue import DialogueState, ordinal_index
 from agents.offline.understanding.replies import CLARIFY_OPENING, clarifying_question
-from agents.offline.understanding.requests import is_confirmation, is_hypothetical, split_steps, without_hold
+from agents.offline.understanding.requests import (
+    is_confirmation,
+    is_hypothetical,
+    split_steps,
+    without_greeting,
+    without_hold,
+)
 
 _STEP_ID = re.compile(r"^call_s(\d+)_")
 SURE = 0.85  # a skill this sure of a request (an issue key, a pasted message...) is never second-guessed
@@ -35,6 +42,22 @@ SURE = 0.85  # a skill this sure of a request (an issue key, a pasted message...
 def router_for(skills: tuple[Skill, ...]) -> IntentRouter:
     operations: list[Operation] = [op for skill in skills for op in getattr(skill, "operations", ())]
     return IntentRouter(operations)
+
+
+_warming: list[threading.Thread] = []
+
+
+def warm_in_background() -> threading.Thread:
+    """Load the embedding model and embed every skill's examples off the start-up path (once per process).
+
+    Start-up stays as fast as before; a message that arrives before warming ends waits for it."""
+    if not _warming:
+        from agents.offline.skills import default_skills
+
+        thread = threading.Thread(target=lambda: router_for(default_skills()).warm(), name="offline-warm", daemon=True)
+        thread.start()
+        _warming.append(thread)
+    return _warming[0]
 
 
 def step_of(outcome: ToolOutcome) -> int:
@@ -81,7 +104,7 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
     pasted = split_pasted(request.text)
     available = [t.operation for t in turn.tools]
     held = request.hypothetical or request.confirmed
-    own = without_hold(pasted.own_words) if held else pasted.own_words
+    own = without_hold(pasted.own_words) if held else without_greeting(pasted.own_words)
     steps = split_steps(own) if not request.forced else [own]
     if len(steps) > 1 and not _distinct(router, steps, available):
         steps = [own]
@@ -90,7 +113,8 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
         mine = tuple(o for o in turn.outcomes if step_of(o) == index)
         before = tuple(o for o in turn.outcomes if step_of(o) < index)
         ranking = _forced(router, request.forced) if request.forced else router.rank(words, available)
-        text = request.text if len(steps) == 1 and not held else _with_pasted(words, pasted.blocks)
+        whole = len(steps) == 1 and words == pasted.own_words
+        text = request.text if whole else _with_pasted(words, pasted.blocks)
         earlier = turn.earlier_outcomes + before
         understanding = Understanding(
             own_words=words,

@@ -99,7 +99,8 @@ def ground_status(span: str, transitions: list[dict[str, Any]]) -> str | None:
 # ------------------------------------------------------------------------------------------ JQL scope
 
 _NOT_DONE = re.compile(
-    r"\b(not (yet )?(done|finished|closed|resolved|complete)|unfinished|unresolved|incomplete|still open|open|"
+    r"\b((?:not|isn'?t|aren'?t|is not|are not|not yet|never) (yet )?(done|finished|closed|resolved|complete)|"
+    r"unfinished|unresolved|incomplete|still open|open|"
     r"outstanding|pending|remaining|active)\b"
 )
 _NOT_MINE = re.compile(

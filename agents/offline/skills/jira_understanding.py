@@ -187,6 +187,8 @@ def refine(turn: Turn, intent: Intent | None) -> Intent | None:
     kind, score = meant
     if intent is None:
         return semantic_intent(turn, kind)
+    if intent.kind == "search" and kind == "create" and score >= 0.45 and not _asks(turn.own_words):
+        return semantic_intent(turn, kind)  # "draft a task in OPS to …" names no filter, it asks for a write
     if intent.kind == "get" and kind in _OVERRIDES and score >= OVERRIDE_FLOOR and not _asks(turn.own_words):
         ranking = turn.understanding.ranking if turn.understanding is not None else None
         current = ranking.score(f"jira.{intent.kind}") if ranking is not None else 0.0
@@ -208,7 +210,7 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
         return Intent("assign", args={"assignee": assignee_of(original.lower(), original)})
     if kind == "transition":
         return Intent("transition", args={"to": transition_target(original.lower()) or original})
-    if kind == "search":
+    if kind in ("search", "my_open"):
         clauses, rest = scope_clauses(original, None)
         jql = search_jql(rest, rest) or (None if clauses else text_jql(rest))
         jql = merge_jql(jql, clauses)
@@ -216,75 +218,6 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
             return Intent("my_open")
         return Intent("search", args={"jql": jql})
     return Intent(kind)
-
-
-_CREATE_PHRASE = re.compile(
-    r"^\s*(?:(?:please|pls|can you|could you|would you|kindly)\s+)*(?:(?:create|file|raise|log|make|add|open|"
-    r"submit|write up|put in|new)\s+)+(?:(?:a|an|new|the)\s+)*(?:jira\s+)?(?:ticket|issue|bug|task|story|"
-    r"incident|sub-?task)\b",
-    re.IGNORECASE,
-)
-_WHERE_PHRASE = re.compile(
-    r"^\s*(?:in|for|under|into|on)\s+(?:the\s+)?(?:project\s+)?[\w-]+(?:\s+project)?\b", re.IGNORECASE
-)
-_PRIORITY_PHRASE = re.compile(
-    r"[,;]?\s*(?:with\s+)?(?:a\s+)?\b(?:highest|high|medium|low|lowest|urgent|critical)[ -]priority\b|"
-    r"[,;]?\s*\bpriority\s*(?:is|of|:|=)?\s*(?:highest|high|medium|low|lowest)\b",
-    re.IGNORECASE,
-)
-
-
-def summary_from_rest(words: str) -> str | None:
-    """A create's summary when no pattern named one: the request minus its verb, place and priority."""
-    text = _CREATE_PHRASE.sub("", words, count=1)
-    if text == words:
-        return None
-    text = _WHERE_PHRASE.sub("", text, count=1)
-    text = _PRIORITY_PHRASE.sub("", text)
-    text = re.sub(r"^\s*(?:[,:;-]\s*)?(?:to|about|for|that|saying|where|because|re)?\s*", "", text, flags=re.I)
-    text = re.sub(r"[\s,;.!]*(?:please|pls|thanks|thank you|thx|cheers)?[\s.!]*$", "", text, flags=re.I)
-    text = re.sub(r"^(the|a|an)\s+", "", text.strip(" ,;.-"), flags=re.I)
-    return (text[:1].upper() + text[1:])[:255] if len(text) >= 3 else None
-
-
-_REFERS_TO_RESULT = re.compile(
-    r"\b(with (it|that|this|the (result|value|finding|details?|numbers?))|about (it|that|this)|for (it|that|this)|"
-    r"the (result|value|finding)s?|what you found|that (value|result|number|reading))\b",
-    re.IGNORECASE,
-)
-
-
-def carry_results(turn: Turn, intent: Intent) -> None:
-    """A create that follows an earlier step of the same request takes what that step found.
-
-    "Find Harold's glucose and open a ticket with it": the summary names the finding, the description
-    quotes the earlier answer (grounded in its tool results), so nothing is invented on the way."""
-    understanding = turn.understanding
-    if understanding is None or not understanding.carried or intent.kind not in ("create", "comment"):
-        return
-    found = "\n\n".join(understanding.carried).strip()
-    if not found:
-        return
-    headline = _headline(found)
-    if intent.kind == "comment":
-        if not intent.args.get("body") or _REFERS_TO_RESULT.search(str(intent.args.get("body"))):
-            intent.args["body"] = found[:20_000]
-        return
-    summary = str(intent.args.get("summary") or "")
-    if not summary or _REFERS_TO_RESULT.search(summary) or _REFERS_TO_RESULT.search(turn.own_words):
-        cleaned = _REFERS_TO_RESULT.sub("", summary).strip(" ,.;:-")
-        intent.args["summary"] = (f"{cleaned}: {headline}" if len(cleaned) > 3 else headline)[:255]
-    description = str(intent.args.get("description") or "")
-    intent.args["description"] = (description + "\n\n" if description else "") + found[:19_000]
-
-
-def _headline(markdown: str) -> str:
-    """The first sentence of an answer, as plain text (no markdown emphasis, links or tables)."""
-    first = next((line for line in markdown.splitlines() if line.strip() and not line.startswith("|")), markdown)
-    plain = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", first)
-    plain = re.sub(r"[*_`#>]+", "", plain).strip()
-    sentence = re.split(r"(?<=[.!?])\s", plain, maxsplit=1)[0]
-    return sentence[:200].rstrip(" .:")
 
 
 def text_jql(words: str) -> str | None:
@@ -379,12 +312,18 @@ def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
     current = intent.args.get("project") if intent.kind == "create" else _jql_project(intent.args.get("jql"))
     if not asked and not current:
         projects = projects_known(turn)
-        if projects is None and _MAY_NAME_PROJECT.search(words):
+        may_name = _MAY_NAME_PROJECT.search(words) or (intent.kind == "create" and _FOR_NAME.search(words))
+        if projects is None and may_name:
             tools = turn.tools_for("jira.list_projects")
             return [Call(tools[0].name, {})] if tools else None
         keys = named_projects(words, projects) if projects else []
         if keys and intent.kind == "create":
             intent.args["project"] = keys[0]
+            named = next((p for p in projects or [] if p.key == keys[0]), None)
+            summary = str(intent.args.get("summary") or "")
+            if named is not None and summary:
+                lead = rf"^(?:{re.escape(named.name)}|{re.escape(named.key)})\b\s*[-:,]\s*"
+                intent.args["summary"] = re.sub(lead, "", summary, flags=re.IGNORECASE).capitalize() or summary
         elif keys and not _EXCLUDING.search(words):
             intent.args["jql"] = _replace_project(intent.args.get("jql"), keys[0])
         return None
@@ -409,6 +348,7 @@ def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
     )
 
 
+_FOR_NAME = re.compile(r"\b(?:for|to)\s+(?:the\s+)?" + _NOT_A_PROJECT + r"[a-z]{3,}\b", re.IGNORECASE)
 _EXCLUDING = re.compile(r"\b(other than|except|excluding|besides|apart from|not in|outside)\b", re.IGNORECASE)
 
 
