@@ -8,7 +8,6 @@ from typing import Any
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 
-from agents.offline.conductor import warm_in_background
 from agents.offline.model import OfflineChatModel
 
 
@@ -32,7 +31,6 @@ def load_chat_model(
     instead of holding it forever; `max_retries` applies before the first byte only (never mid-answer).
     """
     if spec.strip().lower() == "offline":
-        warm_in_background()  # the understanding layer's model and examples, off the start-up path
         return OfflineChatModel(token_delay_s=offline_token_delay_s)
     provider, _, model = spec.partition(":")
     if not model:

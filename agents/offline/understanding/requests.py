@@ -41,7 +41,7 @@ _GREETING = re.compile(
 def without_greeting(own_words: str) -> str:
     """ "hey, anything still with me?" asks the question; the greeting alone stays a greeting."""
     rest = _GREETING.sub("", own_words, count=1)
-    return rest if rest != own_words and len(rest.split()) >= 3 else own_words
+    return rest if rest != own_words and len(rest.split()) >= 4 else own_words
 
 
 def is_hypothetical(own_words: str) -> bool:
