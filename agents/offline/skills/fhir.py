@@ -20,7 +20,7 @@ from agents.offline.skills.fhir_history import PatientRef, last_listed, refs_fro
 from agents.offline.skills.fhir_names import NICKNAMES, Person, fold, group_people, name_matches
 from agents.offline.skills.fhir_render import aggregate_section, persons_table
 from agents.offline.skills.fhir_reply import topic_reply
-from agents.offline.skills.fhir_request import READ_TOPICS, EmrRequest, read_request, with_earlier
+from agents.offline.skills.fhir_request import READ_TOPICS, EmrRequest, read_request, user_words, with_earlier
 from agents.offline.skills.fhir_vocab import topics_of
 
 TOPIC_OPERATIONS = {
@@ -85,6 +85,10 @@ class FhirSkill:
         if request.topics == ("presence",) and not (request.has_patient or request.pronoun):
             return 0.0  # "which systems am I connected to?" is about integrations, not a patient
         patientish = any(w in words.split() for w in _PATIENT_WORDS)
+        typed_as_name = re.search(r"\b[A-Z][a-z'\-]+ [A-Z][a-z'\-]+", user_words(turn))
+        bare_name = bool(typed_as_name) and len((request.names.best or "").split()) >= 2 and len(words.split()) <= 5
+        if not request.topics and not patientish and bare_name:
+            return 0.6  # a bare full name ("Odalys Fenwick"): look them up, unless another skill knows better
         if not request.topics and not patientish:
             if request.correction and request.emrs is not None and self._was_emr(turn):
                 return 0.86  # "no, I meant Cerner"
