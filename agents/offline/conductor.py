@@ -222,12 +222,17 @@ def _clarify(skills: Sequence[Skill], turn: Turn) -> str | None:
     return clarifying_question(ranking.describe(pair[0]), ranking.describe(pair[1]))
 
 
+STEP_FLOOR = 0.2  # a step's words are short and often mostly a name: a weaker reading still counts
+
+
 def _distinct(router: IntentRouter, steps: list[str], available: list[str]) -> bool:
-    """Steps are real when each one reads as an operation of its own (not "show and explain SB-4")."""
+    """Steps are real when each reads as an operation of its own (not "show bugs and stories in SB").
+
+    Two steps of different systems always count; two of the same system must name different operations."""
     labels = []
     for words in steps:
         best = router.rank(words, available).best
-        if best is None or best[1] < 0.3:
+        if best is None or best[1] < STEP_FLOOR:
             return False
         labels.append(best[0])
     return len(set(labels)) == len(labels)

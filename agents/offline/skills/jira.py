@@ -127,6 +127,8 @@ class JiraSkill:
 
     def _intent(self, turn: Turn, sites: list[str]) -> tuple[Intent | None, str | None]:
         intent, named = self._read(turn, sites)
+        if intent is not None and intent.kind == "get" and not intent.key and not resolve_key(turn):
+            intent = None  # no issue named or pointed at: let the meaning decide (often a search)
         if not _pending(turn):
             intent = refine(turn, intent)
         if intent is not None and intent.kind == "create" and not intent.args.get("summary"):

@@ -29,6 +29,7 @@ from agents.offline.skills.jira_intents import (
     assignee_of,
     comment_body,
     create_arguments,
+    issue_keys,
     search_jql,
     transition_target,
 )
@@ -185,6 +186,8 @@ def refine(turn: Turn, intent: Intent | None) -> Intent | None:
     if meant is None:
         return intent
     kind, score = meant
+    if intent is not None and intent.kind == "create" and _asks(turn.own_words):
+        return semantic_intent(turn, "search")  # "what's the latest on the export bug?" reads, never files
     if intent is None:
         return semantic_intent(turn, kind)
     if intent.kind == "search" and kind == "create" and score >= 0.45 and not _asks(turn.own_words):
@@ -210,6 +213,10 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
         return Intent("assign", args={"assignee": assignee_of(original.lower(), original)})
     if kind == "transition":
         return Intent("transition", args={"to": transition_target(original.lower()) or original})
+    if kind in ("get", "whoami", "projects", "transitions") and not issue_keys(original):
+        clauses, _ = scope_clauses(original, None)
+        if clauses:  # "what changed this week", "stuff jordan is working on": a filter, so a search
+            kind = "search"
     if kind in ("search", "my_open"):
         clauses, rest = scope_clauses(original, None)
         jql = search_jql(rest, rest) or (None if clauses else text_jql(rest))
@@ -276,7 +283,7 @@ def grounded(turn: Turn, intent: Intent, tools_site: str | None) -> Step | None:
     if intent.kind == "search":
         projects = projects_known(turn)
         extra, _ = scope_clauses(words, projects)
-        intent.args["jql"] = merge_jql(intent.args.get("jql"), extra)
+        intent.args["jql"] = merge_jql(_narrowed(turn, intent.args.get("jql")), extra)
         if str(intent.args["jql"]).split(" ORDER BY ")[0] in PLAIN_MINE:
             intent.kind, intent.args = "my_open", {}  # the plain "my open issues", most important first
     if intent.kind == "transition" and intent.key and intent.args.get("to"):
@@ -362,6 +369,23 @@ def _replace_project(jql: Any, key: str) -> str:
     if re.search(r"\bproject\s*=\s*[\w-]+", text):
         return re.sub(r"\bproject\s*=\s*[\w-]+", f"project = {key}", text, count=1)
     return merge_jql(text or None, [f"project = {key}"]) or f"project = {key}"
+
+
+def _narrowed(turn: Turn, jql: Any) -> Any:
+    """ "which of those are unassigned?" filters the list just shown: its query AND the new clauses."""
+    understanding = turn.understanding
+    reference = understanding.dialogue.resolve(understanding.own_words, "issue") if understanding else None
+    last = turn.last_outcome("jira.search_issues")
+    if reference is None or reference.how != "plural" or last is None or not last.ok:
+        return jql
+    data = last.data if isinstance(last.data, dict) else {}
+    earlier = str(data.get("jql") or last.args.get("jql") or "")
+    where = earlier.split(" ORDER BY ")[0].strip()
+    if not where:
+        return jql
+    new, _, order = str(jql or "").partition(" ORDER BY ")
+    parts = [where, *[p for p in new.split(" AND ") if p.strip() and p.strip() not in where]]
+    return " AND ".join(parts) + f" ORDER BY {order or 'updated DESC'}"
 
 
 def _ground_transition(turn: Turn, intent: Intent, site: str | None) -> Step | None:
