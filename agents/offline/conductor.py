@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,13 @@ from agents.offline.skill import Call, Reply, Skill, Step, ToolOutcome, Turn
 from agents.offline.understanding import IntentRouter, Operation, Ranking, Understanding, split_pasted
 from agents.offline.understanding.dialogue import DialogueState, ordinal_index
 from agents.offline.understanding.replies import CLARIFY_OPENING, clarifying_question
-from agents.offline.understanding.requests import is_confirmation, is_hypothetical, split_steps, without_hold
+from agents.offline.understanding.requests import (
+    is_confirmation,
+    is_hypothetical,
+    split_steps,
+    without_greeting,
+    without_hold,
+)
 
 _STEP_ID = re.compile(r"^call_s(\d+)_")
 SURE = 0.85  # a skill this sure of a request (an issue key, a pasted message...) is never second-guessed
@@ -35,6 +42,22 @@ SURE = 0.85  # a skill this sure of a request (an issue key, a pasted message...
 def router_for(skills: tuple[Skill, ...]) -> IntentRouter:
     operations: list[Operation] = [op for skill in skills for op in getattr(skill, "operations", ())]
     return IntentRouter(operations)
+
+
+_warming: list[threading.Thread] = []
+
+
+def warm_in_background() -> threading.Thread:
+    """Load the embedding model and embed every skill's examples off the start-up path (once per process).
+
+    Start-up stays as fast as before; a message that arrives before warming ends waits for it."""
+    if not _warming:
+        from agents.offline.skills import default_skills
+
+        thread = threading.Thread(target=lambda: router_for(default_skills()).warm(), name="offline-warm", daemon=True)
+        thread.start()
+        _warming.append(thread)
+    return _warming[0]
 
 
 def step_of(outcome: ToolOutcome) -> int:
@@ -71,6 +94,7 @@ class Request:
     text: str  # the message to act on (an earlier one when this message answers our question)
     hypothetical: bool
     forced: str | None = None  # the operation label the user picked in answer to a clarifying question
+    confirmed: bool = False  # "go ahead" after we explained what this (hypothetical) request would do
 
 
 def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
@@ -79,7 +103,8 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
     request = read_request(turn, router)
     pasted = split_pasted(request.text)
     available = [t.operation for t in turn.tools]
-    own = without_hold(pasted.own_words) if request.hypothetical else pasted.own_words
+    held = request.hypothetical or request.confirmed
+    own = without_hold(pasted.own_words) if held else without_greeting(pasted.own_words)
     steps = split_steps(own) if not request.forced else [own]
     if len(steps) > 1 and not _distinct(router, steps, available):
         steps = [own]
@@ -88,7 +113,8 @@ def conduct(skills: Sequence[Skill], turn: Turn) -> Step:
         mine = tuple(o for o in turn.outcomes if step_of(o) == index)
         before = tuple(o for o in turn.outcomes if step_of(o) < index)
         ranking = _forced(router, request.forced) if request.forced else router.rank(words, available)
-        text = request.text if len(steps) == 1 and not request.hypothetical else _with_pasted(words, pasted.blocks)
+        whole = len(steps) == 1 and words == pasted.own_words
+        text = request.text if whole else _with_pasted(words, pasted.blocks)
         earlier = turn.earlier_outcomes + before
         understanding = Understanding(
             own_words=words,
@@ -129,7 +155,7 @@ def read_request(turn: Turn, router: IntentRouter) -> Request:
         if picked is not None:
             return Request(last_request, is_hypothetical(split_pasted(last_request).own_words), picked)
     if HYPOTHETICAL_MARK in last_answer and last_request is not None and is_confirmation(own):
-        return Request(last_request, hypothetical=False)
+        return Request(last_request, hypothetical=False, confirmed=True)
     return Request(turn.text, is_hypothetical(own))
 
 
@@ -196,12 +222,17 @@ def _clarify(skills: Sequence[Skill], turn: Turn) -> str | None:
     return clarifying_question(ranking.describe(pair[0]), ranking.describe(pair[1]))
 
 
+STEP_FLOOR = 0.2  # a step's words are short and often mostly a name: a weaker reading still counts
+
+
 def _distinct(router: IntentRouter, steps: list[str], available: list[str]) -> bool:
-    """Steps are real when each one reads as an operation of its own (not "show and explain SB-4")."""
+    """Steps are real when each reads as an operation of its own (not "show bugs and stories in SB").
+
+    Two steps of different systems always count; two of the same system must name different operations."""
     labels = []
     for words in steps:
         best = router.rank(words, available).best
-        if best is None or best[1] < 0.3:
+        if best is None or best[1] < STEP_FLOOR:
             return False
         labels.append(best[0])
     return len(set(labels)) == len(labels)

@@ -94,3 +94,10 @@ async def test_follow_ups_and_corrections(sandboxes: Sandboxes) -> None:
     await chat.say("find patients named Quimby")
     assert "Codeine" in await chat.say("allergies for the one born in 1960")
     assert "Osteoporosis" in await chat.say("and her conditions?")
+
+
+async def test_two_patients_in_one_request(sandboxes: Sandboxes) -> None:
+    chat = _chat(sandboxes)
+    answer = await chat.say("allergies for Edith Quimby and Theodore Brackwell, please")
+    assert _read_ids(chat, "allergies") == {"eEQ1006", "eTB1003"}
+    assert "Codeine" in answer and "Peanut" in answer

@@ -20,7 +20,7 @@ from agents.offline.skills.fhir_history import PatientRef, last_listed, refs_fro
 from agents.offline.skills.fhir_names import NICKNAMES, Person, fold, group_people, name_matches
 from agents.offline.skills.fhir_render import aggregate_section, persons_table
 from agents.offline.skills.fhir_reply import topic_reply
-from agents.offline.skills.fhir_request import READ_TOPICS, EmrRequest, read_request, with_earlier
+from agents.offline.skills.fhir_request import READ_TOPICS, EmrRequest, read_request, user_words, with_earlier
 from agents.offline.skills.fhir_vocab import topics_of
 
 TOPIC_OPERATIONS = {
@@ -85,6 +85,10 @@ class FhirSkill:
         if request.topics == ("presence",) and not (request.has_patient or request.pronoun):
             return 0.0  # "which systems am I connected to?" is about integrations, not a patient
         patientish = any(w in words.split() for w in _PATIENT_WORDS)
+        typed_as_name = re.search(r"\b[A-Z][a-z'\-]+ [A-Z][a-z'\-]+", user_words(turn))
+        bare_name = bool(typed_as_name) and len((request.names.best or "").split()) >= 2 and len(words.split()) <= 5
+        if not request.topics and not patientish and bare_name:
+            return 0.6  # a bare full name ("Odalys Fenwick"): look them up, unless another skill knows better
         if not request.topics and not patientish:
             if request.correction and request.emrs is not None and self._was_emr(turn):
                 return 0.86  # "no, I meant Cerner"
@@ -111,6 +115,8 @@ class FhirSkill:
         emrs = [t.integration_name for t in turn.tools_for("emr.find_patient") if t.integration_name]
         if request.topics == ("aggregate",):
             return self._aggregate(turn, request)
+        if len(_several(request)) > 1 and set(request.topics) & set(TOPIC_OPERATIONS):
+            return self._several(turn, request, emrs)
         if request.has_patient:
             return self._search_then(turn, request, emrs)
         if request.picks_from_list and (listed := last_listed(turn)):
@@ -183,6 +189,43 @@ class FhirSkill:
             return Reply(step.markdown + note)
         return step
 
+    def _several(self, turn: Turn, request: EmrRequest, emrs: list[str]) -> Step:
+        """ "Allergies for Edith Quimby and Theodore Brackwell": each full name searched, each one read."""
+        names = _several(request)
+        scope = emrs if request.emrs is None else [e for e in emrs if e in request.emrs]
+        tools = {t.integration_name: t for t in turn.tools_for("emr.find_patient") if t.integration_name in scope}
+        searches = [o for o in turn.outcomes if o.operation == "emr.find_patient"]
+        done = {(_source(o), _key(o.args)) for o in searches}
+        pending = [(n, {"name": name}) for name in names for n in tools if (n, _key({"name": name})) not in done]
+        if pending:
+            return [Call(tools[n].name, args) for n, args in pending]
+        people: list[tuple[str, list[Person]]] = []
+        for name in names:
+            mine = [o for o in searches if fold(str(o.args.get("name", ""))) == fold(name)]
+            people.append((name, group_people(self._grounded(mine, SearchPlan((), name), request))))
+        refs = [r for _, found in people if len(found) == 1 for r in _refs_of(found[0], request)]
+        step = self._read(turn, request, refs) if refs else None
+        if isinstance(step, list):
+            return step
+        topics = [t for t in request.topics if t in TOPIC_OPERATIONS]
+        operations = {TOPIC_OPERATIONS[t] for t in topics}
+        parts: list[str] = []
+        for name, found in people:
+            if not found:
+                parts.append(f"I couldn't find a patient matching **{name}** — nothing read for them.")
+            elif len(found) > 1:
+                parts.append(_which_of(found, f"More than one patient matches **{name}** — which one do you mean?"))
+            else:
+                mine_refs = _refs_of(found[0], request)
+                ids = {(r.integration, r.patient_id) for r in mine_refs}
+                fetched = [
+                    o
+                    for o in turn.outcomes
+                    if o.operation in operations and (_source(o), str(o.args.get("patient_id"))) in ids
+                ]
+                parts.append(topic_reply(request, topics, fetched, mine_refs))
+        return Reply("\n\n---\n\n".join(parts))
+
     def _grounded(self, searches: list[ToolOutcome], plan: SearchPlan, request: EmrRequest) -> list[dict[str, Any]]:
         """Search results that match what the user typed (typo, nickname, unique given name), deduplicated."""
         seen: set[tuple[str, str]] = set()
@@ -242,6 +285,13 @@ class FhirSkill:
         if known:
             return [Call(tools[0].name, {"name": known[0].name})]
         return Reply("Whose record should I merge? Give me a name and birth date, e.g. *merge Jane Doe 1970-01-31*.")
+
+
+def _several(request: EmrRequest) -> list[str]:
+    """Two or more full names asked about together ("X and Y"), else []."""
+    full = [s for s in request.names.spans if len(s.split()) >= 2]
+    joined = re.search(r"\b(and|&|both|each|vs|versus)\b|,", request.words)
+    return full if len(full) > 1 and joined else []
 
 
 def _key(args: dict[str, Any]) -> tuple[tuple[str, str], ...]:

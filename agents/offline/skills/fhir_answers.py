@@ -15,7 +15,7 @@ from agents.offline.skills.fhir_vocab import MEASURES, Measure, Term
 YES_NO = re.compile(
     r"^(so |and |but |ok |okay |also |quick question,? )*(is|are|does|do|has|have|was|were|did|any|can you (tell me|"
     r"check) (if|whether)|check (if|whether)|tell me (if|whether)|i need to know (if|whether)|whether)\b"
-    r"|\ballergic to\b|\b(yes or no|y/n)\b"
+    r"|\ballergic to\b|\b(yes or no|y/n)\b|\bany\b[^?]*\?\s*$"
 )
 TREND = re.compile(
     r"\b(trend\w*|over time|going (up|down)|gone (up|down)|went (up|down)|rising|risen|rose|falling|fallen|fell|"

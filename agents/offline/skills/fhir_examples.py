@@ -17,19 +17,24 @@ OPERATIONS: tuple[Operation, ...] = (
         "show the vitals", "what's his blood pressure", "latest bp and pulse", "her heart rate", "is he febrile",
         "temperature of the patient", "oxygen saturation", "how much does she weigh", "last set of obs",
         "what are her sats", "respiratory rate", "vital signs from the last visit", "is his blood pressure high",
+        "look up john smith's blood pressure", "get mary's vitals", "check the patient's pulse",
     )),
     Operation("emr.labs", "show a patient's lab results", (
         "latest labs", "blood work results", "what's her a1c", "blood sugar", "glucose level", "kidney function",
         "creatinine", "potassium", "hemoglobin", "lab results from last month", "has his a1c gone up",
+        "look up john smith's a1c", "what is mary jones's glucose", "check the patient's potassium",
+        "find the latest hba1c for the patient", "get her lab values",
         "are the labs normal", "any abnormal results", "chemistry panel",
     )),
     Operation("emr.medications", "show a patient's medications", (
         "what medications is she on", "current meds", "prescriptions", "what is he taking", "list the drugs",
         "is he on a blood thinner", "her pills", "what dose of the inhaler", "medication list",
+        "look up john smith's medications", "get mary's prescriptions",
     )),
     Operation("emr.allergies", "show a patient's allergies", (
         "allergies", "is he allergic to penicillin", "any drug allergies", "what reactions does she have",
         "does the patient have a latex allergy", "is she allergic to anything", "intolerances",
+        "check john smith's allergies", "look up mary's allergies",
     )),
     Operation("emr.conditions", "show a patient's conditions", (
         "problem list", "diagnoses", "medical history", "does he have diabetes", "what conditions does she have",

@@ -40,8 +40,8 @@ _NOT_NAME_WORDS = """
     state patients people person persons function functions work works working looking looks seem seems doing guy
     lady gentleman women men youngest oldest elder eldest compare comparing versus vs grab review view print read
     according wrong matter going happening connected connect integrations integration access available setup
-    email mail text fax call phone message notify page remind
-"""
+    email mail text fax call phone message notify page remind take takes use uses used using receive receives
+    receiving surname"""
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 NICKNAMES: dict[str, tuple[str, ...]] = {
     "ted": ("theodore", "edward"),

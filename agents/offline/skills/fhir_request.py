@@ -170,9 +170,7 @@ def _topics(
     reading = bool(measures) and re.search(
         r"\b(latest|last|current|reading|value|level|levels|is (his|her|the))\b", words
     )
-    if (terms["conditions"] and not reading and (yes_no or re.search(r"\b(history|diagnos\w*|have|has)\b", words))) or (
-        "conditions" in found and not (measures and TREND.search(words))
-    ):
+    if (terms["conditions"] and not reading) or ("conditions" in found and not (measures and TREND.search(words))):
         topics.append("conditions")
     if "encounters" in found:
         topics.append("encounters")
@@ -213,7 +211,8 @@ def read_request(turn: Turn, text: str | None = None) -> EmrRequest:
 @lru_cache(maxsize=512)
 def _parse(raw: str, emrs: tuple[str, ...]) -> EmrRequest:
     """Cached: every skill's score and step of every model call in a turn reads the same words."""
-    words = normalize(raw)
+    # "drug allergies" are allergies, not medications
+    words = re.sub(r"\b(drug|medication|medicine) (allerg\w*|reactions?|intoleranc\w*)", r"\2", normalize(raw))
     emr_words = _emr_words(list(emrs))
     yes_no = bool(YES_NO.search(words))
     measures = measures_of(words)

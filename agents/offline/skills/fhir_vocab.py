@@ -16,7 +16,8 @@ TOPIC_WORDS: dict[str, str] = {
     r"everywhere|all (the )?(emrs?|systems|sources|records)|both (emrs?|systems|records|sources)|conflicts?|"
     r"discrepanc\w*|disagree\w*|differ\w*",
     "summary": r"summary|summari[sz]e|overview|chart|record|records|everything|full picture|rundown|snapshot|"
-    r"profile|details|info|information|file",
+    r"profile|details|info|information|file|tell me about|tell me everything|what do (we|you) know about|"
+    r"background on|rundown on",
     "vitals": r"vitals?|vital signs?|obs|blood pressure|bp|heart ?rate|pulse|hr|heart ?beat|bpm|temperature|temp|"
     r"fever|febrile|weight|weigh|weighs|spo2|sp02|o2|oxygen|sats?|saturation|pulse ox|oximetry|respiratory|"
     r"respirations?|resp rate|breathing rate|rr|bmi",
@@ -32,7 +33,8 @@ TOPIC_WORDS: dict[str, str] = {
     "encounters": r"encounters?|visits?|visited|admissions?|admitted|admit|hospitali[sz]\w*|stays?|appointments?|"
     r"appts?|seen|last seen|came in|come in|been in|check[- ]?ups?|inpatient|outpatient|er visits?",
     "find": r"find|search|look ?up|lookup|who is|patients? named|is there a patient|pull up|open|locate|"
-    r"bring up|get me",
+    r"bring up|get me|last name|surname|family name|first name|given name|which patients|any patients|"
+    r"patients (called|with|named)",
 }
 TOPICS = [(topic, re.compile(rf"\b({words})\b")) for topic, words in TOPIC_WORDS.items()]
 

@@ -98,7 +98,7 @@ class Hl7Skill:
         if not turn.has_operation("hl7."):
             return 0.0
         if pasted_message(turn.text):
-            return 0.9
+            return 0.9 if _this_step_is_hl7(turn) else 0.5
         words = own_words(turn.text)
         if self._intent(turn, words):
             return 0.92
@@ -247,6 +247,16 @@ class Hl7Skill:
         text = walkthrough(data)
         verdict = "It validates cleanly." if not problems else "It is valid, with notes:\n" + lines
         return text + "\n\n" + verdict
+
+
+def _this_step_is_hl7(turn: Turn) -> bool:
+    """In a compound request ("check her allergies, then explain this message") the pasted message belongs
+    to the step whose words are about HL7, not to every step."""
+    understanding = getattr(turn, "understanding", None)
+    if understanding is None or len(understanding.steps) < 2:
+        return True
+    best = understanding.ranking.best
+    return best is None or best[0].startswith("hl7.")
 
 
 def _latest_write_is_hl7(turn: Turn) -> bool:

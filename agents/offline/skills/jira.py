@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.offline.skill import Call, Reply, Step, ToolInfo, ToolOutcome, Turn, normalize
 from agents.offline.skills import jira_render as render
+from agents.offline.skills.jira_compose import carry_results, summary_from_rest
 from agents.offline.skills.jira_examples import OPERATIONS
 from agents.offline.skills.jira_intents import (
     DETAIL_QUESTION,
@@ -33,7 +34,6 @@ from agents.offline.skills.jira_understanding import (
     refine,
     resolve_key,
     semantic_kind,
-    summary_from_rest,
     typed_jql,
 )
 
@@ -89,6 +89,8 @@ class JiraSkill:
         intent = parse_intent(text, turn.own_words)
         if intent is not None and intent.kind == "create":  # "create a task: ..." names no Jira word
             return 0.8
+        if intent is not None and intent.kind in _WRITES and resolve_key(turn) is not None:
+            return 0.85  # "leave a note on the third one: …" right after a list of issues
         if intent is not None and intent.kind == "search" and "project = " in str(intent.args.get("jql")):
             return 0.75  # "what's in progress in OPS?"
         if intent is not None and turn.last_outcome("jira.") is not None:
@@ -125,12 +127,16 @@ class JiraSkill:
 
     def _intent(self, turn: Turn, sites: list[str]) -> tuple[Intent | None, str | None]:
         intent, named = self._read(turn, sites)
+        if intent is not None and intent.kind == "get" and not intent.key and not resolve_key(turn):
+            intent = None  # no issue named or pointed at: let the meaning decide (often a search)
         if not _pending(turn):
             intent = refine(turn, intent)
         if intent is not None and intent.kind == "create" and not intent.args.get("summary"):
             summary = summary_from_rest(turn.own_words)
             if summary:
                 intent.args["summary"] = summary
+        if intent is not None:
+            carry_results(turn, intent)
         if intent is not None and intent.kind in _WRITES | {"get", "transitions"} and intent.key is None:
             intent.key = resolve_key(turn) or _key_from_context(turn)
         return intent, named

@@ -99,7 +99,8 @@ def ground_status(span: str, transitions: list[dict[str, Any]]) -> str | None:
 # ------------------------------------------------------------------------------------------ JQL scope
 
 _NOT_DONE = re.compile(
-    r"\b(not (yet )?(done|finished|closed|resolved|complete)|unfinished|unresolved|incomplete|still open|open|"
+    r"\b((?:not|isn'?t|aren'?t|is not|are not|not yet|never) (yet )?(done|finished|closed|resolved|complete)|"
+    r"unfinished|unresolved|incomplete|still open|open|"
     r"outstanding|pending|remaining|active)\b"
 )
 _NOT_MINE = re.compile(
@@ -114,11 +115,30 @@ _EXCEPT = re.compile(r"\b(?:other than|except(?: for)?|excluding|besides|apart f
 _NOT_STATUS = re.compile(r"\b(?:not|isn't|aren't|isnt|arent)\s+(?:in\s+)?(in progress|in review|to do|todo|done)\b")
 
 
+_WORKING_ON = re.compile(r"\b([a-z][\w.'-]+)\s+(?:is|are)\s+(?:working on|doing|handling|on)\b")
+_THIS_PERIOD = {
+    "today": "updated >= startOfDay()",
+    "this week": "updated >= startOfWeek()",
+    "this month": "updated >= startOfMonth()",
+    "yesterday": "updated >= -1d",
+}
+
+
 def scope_clauses(words: str, projects: list[Project] | None) -> tuple[list[str], str]:
-    """JQL clauses for the negations in `words`, and the words left for the positive filters."""
+    """JQL clauses for the negations, people and periods in `words`, and the words left for the rest."""
     lowered = words.lower()
     clauses: list[str] = []
     rest = lowered
+    person = _WORKING_ON.search(rest)
+    if person and person.group(1) not in ("i", "me", "we", "you", "who", "what", "it", "they", "anyone", "nobody"):
+        clauses.append(f'assignee = "{person.group(1)}"')
+        rest = rest.replace(person.group(0), " ")
+    if re.search(r"\b(changed|updated|modified|touched|happened|new|moved)\b", rest):
+        for phrase, clause in _THIS_PERIOD.items():
+            if re.search(rf"\b{phrase}\b", rest):
+                clauses.append(clause)
+                rest = rest.replace(phrase, " ")
+                break
     negated = _NOT_STATUS.search(rest)
     if negated:
         status = {"todo": "To Do", "to do": "To Do", "done": "Done"}.get(negated.group(1), negated.group(1).title())

@@ -22,7 +22,7 @@ _MY = re.compile(
     r"\bshould i (work|do)\b|\bi have\b|\bi own\b|\bfor me\b|\bhave i got\b|\bi'?ve got\b|\bi got\b|\bdo i have\b"
 )
 _CREATE = re.compile(
-    r"\b(create|file|raise|log|make|add|submit|report|write up)\b.{0,40}?"
+    r"\b(create|file|raise|log|make|add|submit|report|write up|draft|prepare|put in)\b.{0,40}?"
     r"\b(issue|ticket|bug|task|story|incident|epic)s?\b"
     r"|\bopen (a|an|up a|new)\b.{0,30}?\b(issue|ticket|bug|task|story|incident|epic)\b"
     r"|\bnew (issue|ticket|bug|task|story|incident)\b"
@@ -31,7 +31,8 @@ _CREATE_VERB = re.compile(r"\b(create|file|raise|new|open (a|an|up a|new))\b")
 _COMMENT = re.compile(r"\b(comment|reply|add (a )?note|leave (a )?note|write on)\b")
 # "whats the latest comment on SB-1" reads a comment; it does not write one.
 _COMMENT_QUESTION = re.compile(
-    r"\b(latest|last|newest|recent|previous|any|what|which|who|read|see)\b.{0,20}\bcomments?\b"
+    r"\b(latest|last|newest|recent|previous|any|anyone|anybody|someone|what|which|who|read|see|did|has|have|"
+    r"were there|are there)\b.{0,20}\bcomment(s|ed)?\b"
 )
 _ASSIGN = re.compile(
     r"\b(assign|reassign|unassign|give (it|that|this|[a-z]+-\d+) to|take (it|that|this|over|[a-z]+-\d+))\b"
@@ -198,6 +199,13 @@ def comment_body(original: str) -> str | None:
 def assignee_of(text: str, original: str) -> str | None:
     if re.search(r"\bunassign\b|\bto (nobody|no one|noone)\b", text):
         return "unassigned"
+    someone = re.search(
+        r"\blet\s+([a-z][\w.@'-]+(?:\s+[a-z][\w'-]+)?)\s+(?:take|have|own|handle|pick up)\b"
+        r"|\b([a-z][\w.@'-]+)\s+(?:can|should|will|could)\s+(?:take|have|own|handle)\b",
+        text,
+    )
+    if someone and (someone.group(1) or someone.group(2)) not in ("me", "i", "you", "we", "it", "who"):
+        return str(someone.group(1) or someone.group(2))
     if re.search(r"\b(to me|to myself|i'll take|i will take|take (it|that|this|over|[a-z]+-\d+))\b", text):
         return "me"
     # A name that ends the request may be two lower-case words ("assign to alex kim").

@@ -29,6 +29,7 @@ from agents.offline.skills.jira_intents import (
     assignee_of,
     comment_body,
     create_arguments,
+    issue_keys,
     search_jql,
     transition_target,
 )
@@ -185,8 +186,12 @@ def refine(turn: Turn, intent: Intent | None) -> Intent | None:
     if meant is None:
         return intent
     kind, score = meant
+    if intent is not None and intent.kind == "create" and _asks(turn.own_words):
+        return semantic_intent(turn, "search")  # "what's the latest on the export bug?" reads, never files
     if intent is None:
         return semantic_intent(turn, kind)
+    if intent.kind == "search" and kind == "create" and score >= 0.45 and not _asks(turn.own_words):
+        return semantic_intent(turn, kind)  # "draft a task in OPS to …" names no filter, it asks for a write
     if intent.kind == "get" and kind in _OVERRIDES and score >= OVERRIDE_FLOOR and not _asks(turn.own_words):
         ranking = turn.understanding.ranking if turn.understanding is not None else None
         current = ranking.score(f"jira.{intent.kind}") if ranking is not None else 0.0
@@ -208,7 +213,11 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
         return Intent("assign", args={"assignee": assignee_of(original.lower(), original)})
     if kind == "transition":
         return Intent("transition", args={"to": transition_target(original.lower()) or original})
-    if kind == "search":
+    if kind in ("get", "whoami", "projects", "transitions") and not issue_keys(original):
+        clauses, _ = scope_clauses(original, None)
+        if clauses:  # "what changed this week", "stuff jordan is working on": a filter, so a search
+            kind = "search"
+    if kind in ("search", "my_open"):
         clauses, rest = scope_clauses(original, None)
         jql = search_jql(rest, rest) or (None if clauses else text_jql(rest))
         jql = merge_jql(jql, clauses)
@@ -216,35 +225,6 @@ def semantic_intent(turn: Turn, kind: str) -> Intent:
             return Intent("my_open")
         return Intent("search", args={"jql": jql})
     return Intent(kind)
-
-
-_CREATE_PHRASE = re.compile(
-    r"^\s*(?:(?:please|pls|can you|could you|would you|kindly)\s+)*(?:(?:create|file|raise|log|make|add|open|"
-    r"submit|write up|put in|new)\s+)+(?:(?:a|an|new|the)\s+)*(?:jira\s+)?(?:ticket|issue|bug|task|story|"
-    r"incident|sub-?task)\b",
-    re.IGNORECASE,
-)
-_WHERE_PHRASE = re.compile(
-    r"^\s*(?:in|for|under|into|on)\s+(?:the\s+)?(?:project\s+)?[\w-]+(?:\s+project)?\b", re.IGNORECASE
-)
-_PRIORITY_PHRASE = re.compile(
-    r"[,;]?\s*(?:with\s+)?(?:a\s+)?\b(?:highest|high|medium|low|lowest|urgent|critical)[ -]priority\b|"
-    r"[,;]?\s*\bpriority\s*(?:is|of|:|=)?\s*(?:highest|high|medium|low|lowest)\b",
-    re.IGNORECASE,
-)
-
-
-def summary_from_rest(words: str) -> str | None:
-    """A create's summary when no pattern named one: the request minus its verb, place and priority."""
-    text = _CREATE_PHRASE.sub("", words, count=1)
-    if text == words:
-        return None
-    text = _WHERE_PHRASE.sub("", text, count=1)
-    text = _PRIORITY_PHRASE.sub("", text)
-    text = re.sub(r"^\s*(?:[,:;-]\s*)?(?:to|about|for|that|saying|where|because|re)?\s*", "", text, flags=re.I)
-    text = re.sub(r"[\s,;.!]*(?:please|pls|thanks|thank you|thx|cheers)?[\s.!]*$", "", text, flags=re.I)
-    text = re.sub(r"^(the|a|an)\s+", "", text.strip(" ,;.-"), flags=re.I)
-    return (text[:1].upper() + text[1:])[:255] if len(text) >= 3 else None
 
 
 def text_jql(words: str) -> str | None:
@@ -303,7 +283,7 @@ def grounded(turn: Turn, intent: Intent, tools_site: str | None) -> Step | None:
     if intent.kind == "search":
         projects = projects_known(turn)
         extra, _ = scope_clauses(words, projects)
-        intent.args["jql"] = merge_jql(intent.args.get("jql"), extra)
+        intent.args["jql"] = merge_jql(_narrowed(turn, intent.args.get("jql")), extra)
         if str(intent.args["jql"]).split(" ORDER BY ")[0] in PLAIN_MINE:
             intent.kind, intent.args = "my_open", {}  # the plain "my open issues", most important first
     if intent.kind == "transition" and intent.key and intent.args.get("to"):
@@ -339,12 +319,18 @@ def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
     current = intent.args.get("project") if intent.kind == "create" else _jql_project(intent.args.get("jql"))
     if not asked and not current:
         projects = projects_known(turn)
-        if projects is None and _MAY_NAME_PROJECT.search(words):
+        may_name = _MAY_NAME_PROJECT.search(words) or (intent.kind == "create" and _FOR_NAME.search(words))
+        if projects is None and may_name:
             tools = turn.tools_for("jira.list_projects")
             return [Call(tools[0].name, {})] if tools else None
         keys = named_projects(words, projects) if projects else []
         if keys and intent.kind == "create":
             intent.args["project"] = keys[0]
+            named = next((p for p in projects or [] if p.key == keys[0]), None)
+            summary = str(intent.args.get("summary") or "")
+            if named is not None and summary:
+                lead = rf"^(?:{re.escape(named.name)}|{re.escape(named.key)})\b\s*[-:,]\s*"
+                intent.args["summary"] = re.sub(lead, "", summary, flags=re.IGNORECASE).capitalize() or summary
         elif keys and not _EXCLUDING.search(words):
             intent.args["jql"] = _replace_project(intent.args.get("jql"), keys[0])
         return None
@@ -369,6 +355,7 @@ def _ground_project(turn: Turn, intent: Intent, words: str) -> Step | None:
     )
 
 
+_FOR_NAME = re.compile(r"\b(?:for|to)\s+(?:the\s+)?" + _NOT_A_PROJECT + r"[a-z]{3,}\b", re.IGNORECASE)
 _EXCLUDING = re.compile(r"\b(other than|except|excluding|besides|apart from|not in|outside)\b", re.IGNORECASE)
 
 
@@ -382,6 +369,23 @@ def _replace_project(jql: Any, key: str) -> str:
     if re.search(r"\bproject\s*=\s*[\w-]+", text):
         return re.sub(r"\bproject\s*=\s*[\w-]+", f"project = {key}", text, count=1)
     return merge_jql(text or None, [f"project = {key}"]) or f"project = {key}"
+
+
+def _narrowed(turn: Turn, jql: Any) -> Any:
+    """ "which of those are unassigned?" filters the list just shown: its query AND the new clauses."""
+    understanding = turn.understanding
+    reference = understanding.dialogue.resolve(understanding.own_words, "issue") if understanding else None
+    last = turn.last_outcome("jira.search_issues")
+    if reference is None or reference.how != "plural" or last is None or not last.ok:
+        return jql
+    data = last.data if isinstance(last.data, dict) else {}
+    earlier = str(data.get("jql") or last.args.get("jql") or "")
+    where = earlier.split(" ORDER BY ")[0].strip()
+    if not where:
+        return jql
+    new, _, order = str(jql or "").partition(" ORDER BY ")
+    parts = [where, *[p for p in new.split(" AND ") if p.strip() and p.strip() not in where]]
+    return " AND ".join(parts) + f" ORDER BY {order or 'updated DESC'}"
 
 
 def _ground_transition(turn: Turn, intent: Intent, site: str | None) -> Step | None:

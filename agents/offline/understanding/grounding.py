@@ -19,7 +19,7 @@ _POLITE = re.compile(
     re.IGNORECASE,
 )
 _TITLES = re.compile(r"\b(mr|mrs|ms|miss|mx|dr|doctor|prof|professor|sir|madam|nurse)\b\.?", re.IGNORECASE)
-_ARTICLES = re.compile(r"^(?:the|a|an|my|our|this|that|its|their)\s+", re.IGNORECASE)
+_ARTICLES = re.compile(r"^(?:the|a|an|my|our|this|that|its|their|to|into)\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?<=\w)['\u2019]s?\b")
 # Where the argument ends: the next clause, a conjunction, a reason, a time.
 _FOLLOWING = re.compile(
@@ -36,14 +36,21 @@ def clean_span(span: str, *, keep_following: bool = False) -> str:
     text = _POLITE.sub(" ", text)
     text = _TITLES.sub(" ", text)
     text = _SPACE.sub(" ", text).strip()
+    text = _strip_articles(text)
     if not keep_following:
-        text = _FOLLOWING.sub("", " " + text).strip()
-    text = _POSSESSIVE.sub("", text)
+        first = re.match(r"\S+", text)  # the argument is at least its first word
+        if first is not None:
+            text = text[: first.end()] + _FOLLOWING.sub("", text[first.end() :])
+    text = _strip_articles(_POSSESSIVE.sub("", text.strip()))
+    return text.strip(" \"'\u201c\u201d\u2018\u2019`:-,.;!?")
+
+
+def _strip_articles(text: str) -> str:
     previous = None
     while previous != text:
         previous = text
         text = _ARTICLES.sub("", text).strip()
-    return text.strip(" \"'\u201c\u201d\u2018\u2019`:-,.;!?")
+    return text
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+from agents.offline.understanding.embedder import Embedder, default_embedder, embed_one
 
-from agents.offline.understanding.embedder import Embedder, Vectors, default_embedder, embed_one
+if TYPE_CHECKING:
+    from agents.offline.understanding.embedder import Vectors
 
 # Calibrated on the dev cases and the private set (see docs/evals.md): below FLOOR nothing is close
 # enough to act on; two labels of different domains closer than MARGIN are worth a question.
@@ -140,6 +142,6 @@ class IntentRouter:
             if available is not None and prefix and not any(name.startswith(prefix) for name in available):
                 continue  # no tool of that system is bound
             top = sorted(values, reverse=True)[:2]
-            scores.append((operation.label, round(float(np.mean(top)), 4)))
+            scores.append((operation.label, round(sum(top) / len(top), 4)))
         scores.sort(key=lambda item: -item[1])
         return Ranking(tuple(scores), self.descriptions)

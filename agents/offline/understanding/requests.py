@@ -32,6 +32,18 @@ _STEP_BREAK = re.compile(
 )
 
 
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|howdy|yo|good (?:morning|afternoon|evening|day)|greetings)(?:\s+there)?\b[\s,!.:-]*",
+    re.IGNORECASE,
+)
+
+
+def without_greeting(own_words: str) -> str:
+    """ "hey, anything still with me?" asks the question; the greeting alone stays a greeting."""
+    rest = _GREETING.sub("", own_words, count=1)
+    return rest if rest != own_words and len(rest.split()) >= 4 else own_words
+
+
 def is_hypothetical(own_words: str) -> bool:
     """The user wants to know what would happen, not to make it happen."""
     return bool(_HYPOTHETICAL.search(own_words.lower()))
