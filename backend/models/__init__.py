@@ -5,6 +5,7 @@ from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
+from backend.models.password_reset import PasswordResetToken
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
@@ -18,6 +19,7 @@ __all__ = [
     "Hl7Delivery",
     "Hl7Message",
     "Integration",
+    "PasswordResetToken",
     "RefreshToken",
     "User",
     "Webhook",

@@ -19,7 +19,15 @@ from backend.errors import AppError, Unauthorized
 
 from .rate_limits import LimitState, RateLimiter
 
-AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
+AUTH_PATHS = frozenset(
+    {
+        "/api/v1/auth/login",
+        "/api/v1/auth/register",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/password-reset",
+        "/api/v1/account/password",
+    }
+)
 _CHAT_WRITE_METHODS = frozenset({"POST", "PUT"})
 _STATE_KEY = "rate_limit"
 
