@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import record_audit
-from backend.errors import AppError, NotFound, Unauthorized
+from backend.errors import AppError, Forbidden, NotFound
 from backend.models.password_reset import PasswordResetToken
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
@@ -37,7 +37,8 @@ async def change_password(session: AsyncSession, user: User, current: str, new: 
     if not await verify_password(current, user.hashed_password):
         await record_audit(session, action="auth.password_changed", actor=user, outcome="failure")
         await session.commit()  # the failed attempt is audited although the request fails
-        raise Unauthorized("The current password is not correct", code="invalid_credentials")
+        # 403, not 401: the session is fine (a client must not take this for an expired token).
+        raise Forbidden("The current password is not correct", code="invalid_current_password")
     if current == new:
         raise AppError("The new password must differ from the current one", code="password_unchanged", status_code=422)
     keep: uuid.UUID | None = None

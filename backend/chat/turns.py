@@ -286,6 +286,8 @@ class TurnManager:
                             "name": metadata.get("tool_name"),
                             "args": metadata.get("args", {}),
                             "status": "started",
+                            "label": metadata.get("tool_label"),
+                            "integration_type": metadata.get("integration_type"),
                         }
                     elif kind == "tool_result":
                         call_id = str(metadata.get("tool_call_id"))
@@ -294,6 +296,8 @@ class TurnManager:
                             call_id,
                             {"id": call_id, "name": metadata.get("tool_name"), "args": started.get("args", {})},
                         )
+                        call.setdefault("label", metadata.get("tool_label"))
+                        call.setdefault("integration_type", metadata.get("integration_type"))
                         call.update(status=metadata.get("status"), result=metadata.get("result"))
                     elif kind == "approval_required":
                         paused = True  # delivered once the paused state is stored, like `final`

@@ -30,7 +30,7 @@ async def test_change_password_signs_out_the_other_sessions(client: httpx.AsyncC
     other = (await _login(client, "alice", alice.password)).json()
     body = {"current_password": "wrong one", "new_password": "a much better secret"}
     wrong = await client.post("/api/v1/account/password", json=body, headers=alice.headers)
-    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
+    assert wrong.status_code == 403 and wrong.json()["code"] == "invalid_current_password"
     short = {"current_password": alice.password, "new_password": "short"}
     assert (await client.post("/api/v1/account/password", json=short, headers=alice.headers)).status_code == 422
     same = {"current_password": alice.password, "new_password": alice.password}

@@ -63,6 +63,9 @@ export interface StoredToolCall {
   args?: JsonObject;
   status?: string;
   result?: JsonValue;
+  /** The tool's human label and integration type, as in the live frames. */
+  label?: string;
+  integration_type?: string | null;
 }
 
 export interface StoredMessage {
@@ -93,13 +96,22 @@ export type AgentEventFrame = FrameBase<
   "agent_event",
   { event_type: string; details?: JsonValue; decision?: string; tool_call_id?: string } & JsonObject
 >;
+/** How the server words a tool (from the tool's metadata): "Demo Jira · my open issues". */
+export interface ToolWording {
+  tool_label?: string;
+  integration_name?: string | null;
+  integration_type?: string | null;
+  risk?: ToolRisk;
+  summary?: string;
+}
+export type ToolRisk = "read" | "write" | "destructive" | "patient_data";
 export type ToolCallFrame = FrameBase<
   "tool_call",
-  { tool_name: string; tool_call_id: string; args: JsonObject; status: "started" }
+  { tool_name: string; tool_call_id: string; args: JsonObject; status: "started" } & ToolWording
 >;
 export type ToolResultFrame = FrameBase<
   "tool_result",
-  { tool_name: string; tool_call_id: string; status: "completed" | "failed"; result: JsonValue }
+  { tool_name: string; tool_call_id: string; status: "completed" | "failed"; result: JsonValue } & ToolWording
 >;
 export type ApprovalRequiredFrame = FrameBase<
   "approval_required",
@@ -111,7 +123,8 @@ export type ApprovalRequiredFrame = FrameBase<
     allowed_decisions: ApprovalDecision[];
     integration_id?: string;
     operation?: string;
-  }
+    args_schema?: JsonSchema | null;
+  } & ToolWording
 >;
 export type TokenFrame = FrameBase<"token", { token_index: number; message_id: string }>;
 export type FinalFrame = FrameBase<
@@ -217,6 +230,18 @@ export interface Integration {
   updated_at: string;
   last_sync: string | null;
   last_test: JsonObject | null;
+  health?: IntegrationHealth;
+}
+
+/** Live health from real calls and tests. */
+export interface IntegrationHealth {
+  status: string;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  last_error: string | null;
+  calls_1h: number;
+  failures_1h: number;
+  error_rate_1h: number | null;
 }
 
 export interface TestStep {
