@@ -162,6 +162,7 @@ def test_admin_charts_draw_a_burst_of_turns(
     expect(charts.first).to_contain_text(re.compile(r"\d+ turns"))
     expect(charts.first.get_by_test_id("chart-bar").first).to_be_visible()
     expect(page.get_by_test_id("chart-line")).to_have_attribute("d", re.compile("^M"))
+    expect(page.get_by_test_id("chart-dot").first).to_be_visible()
     expect(page.get_by_test_id("approvals-chart")).to_be_visible()
     shoot_themes(page, "admin-charts")
     page.get_by_role("radio", name="Last 24 h").click()

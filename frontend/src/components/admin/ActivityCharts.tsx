@@ -42,11 +42,23 @@ function TimeChart({
         <line x1="0" y1={H} x2={W} y2={H} className="chart-axis" />
         <line x1="0" y1="0" x2={W} y2="0" className="chart-grid" />
         {line ? (
-          <path
-            d={linePath(points.map((point) => point[series[0]!.key] as number | null), W, H, max)}
-            className={`chart-line tone-${series[0]!.tone}`}
-            data-testid="chart-line"
-          />
+          <>
+            <path
+              d={linePath(points.map((point) => point[series[0]!.key] as number | null), W, H, max)}
+              className={`chart-line tone-${series[0]!.tone}`}
+              data-testid="chart-line"
+            />
+            {points.map((point, index) => {
+              const value = point[series[0]!.key] as number | null;
+              if (value === null) return null;
+              const slot = W / points.length;
+              return (
+                <circle key={point.t} cx={index * slot + slot / 2} cy={H - (value / max) * H} r="3" className="chart-dot" data-testid="chart-dot">
+                  <title>{`${clockLabel(point.t)}: ${value} ms`}</title>
+                </circle>
+              );
+            })}
+          </>
         ) : (
           stackedBars(points, series.map((s) => s.key), W, H, max).map((bar, index) =>
             bar.segments.map((segment, k) =>

@@ -101,15 +101,17 @@ export function ApprovalCard({ approval, onAnswer }: Props) {
       <p className="muted small approval-where">
         {approval.integrationName ? (
           <>
-            On <strong data-testid="approval-target">{approval.integrationName}</strong> ·{" "}
+            On <strong data-testid="approval-target">{approval.integrationName}</strong>
           </>
-        ) : null}
-        <ToolLabel label={approval.label} toolName={approval.toolName} integrationType={approval.integrationType} />
+        ) : (
+          <ToolLabel label={approval.label} toolName={approval.toolName} integrationType={approval.integrationType} />
+        )}
       </p>
       <details className="small muted">
         <summary>Technical details</summary>
         <p>
-          Tool <code>{approval.toolName}</code>
+          <ToolLabel label={approval.label} toolName={approval.toolName} integrationType={approval.integrationType} /> — tool{" "}
+          <code>{approval.toolName}</code>
         </p>
         {approval.description ? <p>{approval.description}</p> : null}
       </details>
