@@ -120,6 +120,9 @@ class HealthTracker:
             # The stored window came from a flush of this process (or another replica): the larger wins.
             if calls >= int(stored.get("calls_1h") or 0):
                 stored["calls_1h"], stored["failures_1h"] = calls, failures
+        elif (_epoch(stored.get("window_at")) or 0) < time.time() - WINDOW_S:
+            # A snapshot flushed over an hour ago (say, before a restart): its last hour is over.
+            stored["calls_1h"], stored["failures_1h"] = 0, 0
         calls = int(stored.get("calls_1h") or 0)
         stored["error_rate_1h"] = round(int(stored.get("failures_1h") or 0) / calls, 3) if calls else None
         stored["status"] = derive_status(stored)
@@ -143,7 +146,8 @@ class HealthTracker:
         async with app.db.session() as session:
             for integration in await session.scalars(select(Integration).where(Integration.id.in_(ids))):
                 snapshot = self.merged(integration)
-                integration.health = {k: v for k, v in snapshot.items() if k not in ("status", "error_rate_1h")}
+                kept = {k: v for k, v in snapshot.items() if k not in ("status", "error_rate_1h")}
+                integration.health = {**kept, "window_at": _iso(time.time())}
                 if integration.status != "disabled":
                     integration.status = snapshot["status"]
             await session.commit()

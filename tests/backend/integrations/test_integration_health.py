@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.integrations.health import derive_status, tracker_of
+from backend.integrations.health import HealthTracker, derive_status, tracker_of
 from backend.models.integration import Integration
 from tests.backend.chat.chat_client import ChatSocket, of_type
 from tests.conftest import TestUser
@@ -118,3 +118,19 @@ def test_status_follows_the_latest_outcome_and_the_hour() -> None:
     assert derive_status(ok) == "ok"
     assert derive_status({**ok, "last_failure_at": "2026-01-01T09:00:00Z", "failures_1h": 1}) == "degraded"
     assert derive_status({**ok, "last_failure_at": "2026-01-01T11:00:00Z", "failures_1h": 1}) == "error"
+
+
+def test_a_snapshot_older_than_an_hour_has_an_empty_window() -> None:
+    tracker = HealthTracker()
+    stale = Integration(
+        status="degraded",
+        health={
+            "last_success_at": "2026-01-01T10:00:00Z",
+            "last_failure_at": "2026-01-01T09:00:00Z",
+            "calls_1h": 5,
+            "failures_1h": 2,
+            "window_at": "2026-01-01T10:00:00Z",
+        },
+    )
+    merged = tracker.merged(stale)
+    assert merged["calls_1h"] == 0 and merged["status"] == "ok" and merged["error_rate_1h"] is None
