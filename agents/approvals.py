@@ -46,6 +46,14 @@ class ApprovalRequest(BaseModel):
     operation: str | None = None
     # The API-key scope the call needs: a key answering the approval must hold it.
     scope: str | None = None
+    # In plain words, from the tool (never the model): "Move SB-4 to In Progress".
+    summary: str | None = None
+    risk: Literal["read", "write", "destructive", "patient_data"] | None = None
+    integration_name: str | None = None
+    integration_type: str | None = None
+    tool_label: str | None = None
+    # The tool's argument schema (JSON Schema), so a client can offer the arguments as a form.
+    args_schema: dict[str, Any] | None = None
 
 
 class ApprovalDecision(BaseModel):
@@ -84,6 +92,13 @@ def describe(tool: BaseTool | None, name: str, args: dict[str, Any]) -> str:
     return f"{what}{where} with {json.dumps(args, ensure_ascii=False, default=str)}"
 
 
+def _schema_of(tool: BaseTool) -> dict[str, Any] | None:
+    schema = tool.args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    return schema if isinstance(schema, dict) else None
+
+
 def _report(details: dict[str, Any]) -> None:
     try:
         get_stream_writer()({"approval_decision": details})
@@ -112,11 +127,14 @@ class ApprovalMiddleware(AgentMiddleware[Any, TurnContext]):
             )
         context: TurnContext | None = request.runtime.context
         policy = tool_policy(request.tool)
+        args = dict(call["args"])
         base = {
             "tool_call_id": call_id,
             "tool_name": name,
             "integration_id": policy.integration_id,
             "operation": policy.operation,
+            "summary": policy.summary(args),
+            "risk": policy.risk,
         }
         decision = context.decisions.get(name, "ask") if context is not None else "ask"
         if decision == "allow":
@@ -132,7 +150,6 @@ class ApprovalMiddleware(AgentMiddleware[Any, TurnContext]):
                 f"an administrator's policy does not allow {name}. It was not run. "
                 "Tell the user, and suggest asking an admin if it is needed.",
             )
-        args = dict(call["args"])
         asked = ApprovalRequest(
             tool_call_id=call_id,
             tool_name=name,
@@ -141,15 +158,25 @@ class ApprovalMiddleware(AgentMiddleware[Any, TurnContext]):
             integration_id=policy.integration_id,
             operation=policy.operation,
             scope=policy.scope,
+            summary=base["summary"],
+            risk=policy.risk,
+            integration_name=policy.integration_name,
+            integration_type=policy.integration_type,
+            tool_label=policy.label,
+            args_schema=_schema_of(request.tool),
         )
         answer = ApprovalDecision.model_validate(interrupt(asked.model_dump()))
-        _report({**base, "decision": answer.decision, "by": "user", "reason": answer.reason})
-        if answer.decision == "approve":
-            return await handler(request)
         if answer.decision == "edit":
             # Validated again here: a resume value may come from anywhere, not only from AgentRunner.
             edited = validate_edit(request.tool, answer.args)
+            # The audit row says what actually runs: the summary of the edited arguments.
+            _report(
+                {**base, "summary": policy.summary(edited), "decision": "edit", "by": "user", "reason": answer.reason}
+            )
             return await handler(dataclasses.replace(request, tool_call={**call, "args": edited}))
+        _report({**base, "decision": answer.decision, "by": "user", "reason": answer.reason})
+        if answer.decision == "approve":
+            return await handler(request)
         because = f" Reason: {answer.reason}" if answer.reason else ""
         return _refusal(
             call_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from backend.account.router import router as account_router
 from backend.admin.groups import router as admin_groups_router
 from backend.admin.invites import router as admin_invites_router
 from backend.admin.overview import router as admin_overview_router
@@ -25,6 +26,7 @@ from backend.platform.webhooks_router import router as webhooks_router
 # (a key on any other route gets 403 insufficient_scope).
 api_router = APIRouter(prefix="/api/v1", dependencies=[Depends(enforce_rate_limit)])
 api_router.include_router(auth_router)
+api_router.include_router(account_router)
 api_router.include_router(
     integrations_router, dependencies=[Depends(require_scope("integrations:read", "integrations:write"))]
 )

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: float = Field(default=3600.0, gt=0, le=86400)
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
     webhook_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # Integration health (backend/integrations/health.py): how often what calls taught us is written
+    # to the database, and how often an integration nobody used for that long is tested (0: never;
+    # unset: every 10 minutes in development, never in production).
+    health_flush_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    health_check_interval_s: float | None = Field(default=None, ge=0, le=7 * 86400)
 
     @field_validator("rate_limit_default", "rate_limit_auth", "rate_limit_chat")
     @classmethod
@@ -181,6 +186,13 @@ class Settings(BaseSettings):
         if self.registration is not None:
             return self.registration
         return "approval" if self.environment == "production" else "open"
+
+    @property
+    def effective_health_check_interval_s(self) -> float:
+        """Seconds between idle-integration checks; 0 turns them off."""
+        if self.health_check_interval_s is not None:
+            return self.health_check_interval_s
+        return 0.0 if self.environment == "production" else 600.0
 
     @property
     def json_logs(self) -> bool:

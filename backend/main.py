@@ -23,6 +23,7 @@ from backend.health.router import router as health_router
 from backend.hl7.inbound import inbound_listener
 from backend.hl7.outbox import DeliveryWorker
 from backend.hl7.store import MessageStore
+from backend.integrations.health import start_health
 from backend.limits.body import BodyLimitMiddleware, RouteCap
 from backend.limits.sockets import SocketCounts, SocketLimitMiddleware
 from backend.logging import configure_logging
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.push_async_callback(redis.aclose)
             await start_platform(ctx, stack)  # before chat and HL7: their events go through it
             await start_chat(ctx, stack)
+            await start_health(ctx, stack)
             outbox = DeliveryWorker(ctx)
             outbox.on_event = hl7_outbox_listener(ctx)
             ctx.extras["hl7_outbox"] = outbox

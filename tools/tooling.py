@@ -18,14 +18,15 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 from pydantic import BaseModel
 
 from tools.base import ToolAccess
-from tools.errors import ConnectorError
+from tools.errors import ConnectorBadRequest, ConnectorError, ConnectorNotFound
 
 METADATA_KEY = "switchboard"
 _NAME_LIMIT = 64
@@ -34,6 +35,19 @@ TOOL_FAILED = "tool_failed"
 _SYSTEMS = {"jira": "Jira", "emr": "the EMR", "hl7": "the HL7 system"}
 
 log = logging.getLogger("switchboard.tools")
+
+Risk = Literal["read", "write", "destructive", "patient_data"]
+# One line in plain words of what a call will do with these (validated) arguments, written by the
+# connector, never by the model: "Move SB-4 to In Progress".
+Summarizer = Callable[[dict[str, Any]], str]
+# Told of every real call a connector tool makes: (integration id, ok, error text or None).
+CallObserver = Callable[[str, bool, str | None], None]
+
+# Reads a call's result for the integration's health: None (the system was not reached, e.g. input
+# refused before sending), or (ok, error). Without one, a call that returns counts as a success.
+OutcomeJudge = Callable[[Any], tuple[bool, str | None] | None]
+
+call_observer: ContextVar[CallObserver | None] = ContextVar("switchboard_tool_call_observer", default=None)
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,49 @@ class ToolPolicy:
     # The API-key scope the operation needs (`patients:read`, `jira:write`...; see
     # backend/platform/scopes.py). None only for tools of unknown origin: no key may use those.
     scope: str | None = None
+    # Human wording (browser app, approval cards, audit): the operation's title ("my open issues")
+    # and the summary of one call. Optional so tools of other origins still load.
+    title: str | None = None
+    summarize: Summarizer | None = None
+
+    @property
+    def risk(self) -> Risk:
+        """What a person approving a call should weigh: destructive > patient data > write > read."""
+        if self.access == "destructive":
+            return "destructive"
+        if self.access == "write":
+            return "patient_data" if self.phi else "write"
+        return "read"
+
+    @property
+    def label(self) -> str:
+        """`Demo Jira · my open issues`: what the UI shows instead of the tool's internal name."""
+        title = self.title or self.operation.split(".")[-1].replace("_", " ")
+        where = self.integration_name or _FAMILY.get(self.operation.split(".")[0], "")
+        return f"{where} · {title}" if where else title
+
+    def summary(self, args: dict[str, Any]) -> str:
+        """The one-line summary of a call with `args`; the label when the tool has no summarizer."""
+        if self.summarize is not None:
+            try:
+                text = self.summarize(args).strip()
+            except (KeyError, TypeError, ValueError, AttributeError):  # arguments the model got wrong
+                text = ""
+            if text:
+                return text[:300]
+        return self.label
+
+
+# Prefix of a tool not bound to one integration (`hl7_explain`), by its operation's family.
+_FAMILY = {"hl7": "HL7", "emr": "EMR", "jira": "Jira"}
+
+
+def quoted(text: Any, limit: int = 80) -> str:
+    """A model-supplied text inside a summary: one line, trimmed, in typographic quotes."""
+    line = " ".join(str(text).split())
+    if len(line) > limit:
+        line = line[: limit - 1] + "\u2026"
+    return "\u201c" + line + "\u201d"
 
 
 def integration_slug(integration_name: str) -> str:
@@ -93,11 +150,15 @@ def make_tool(
     integration_name: str | None = None,
     integration_type: str | None = None,
     name: str | None = None,
+    title: str | None = None,
+    summarize: Summarizer | None = None,
+    judge: OutcomeJudge | None = None,
 ) -> BaseTool:
     """Wrap an async function as a StructuredTool with our metadata and error handling.
 
     `func` receives the validated arguments as keyword arguments and returns anything JSON-able
-    (pydantic models included); it raises `ConnectorError` for failures.
+    (pydantic models included); it raises `ConnectorError` for failures. A call of a tool bound to an
+    integration is reported to the `call_observer` of the running context (the integration's health).
     """
 
     policy = ToolPolicy(
@@ -108,16 +169,31 @@ def make_tool(
         integration_name=integration_name,
         integration_type=integration_type,
         scope=scope,
+        title=title,
+        summarize=summarize,
     )
 
     async def run(**kwargs: Any) -> str:
+        observer = call_observer.get() if integration_id is not None else None
         try:
-            return to_tool_result(await func(**kwargs))
+            value = await func(**kwargs)
+            result = to_tool_result(value)
         except ConnectorError as exc:
+            if observer is not None and integration_id is not None:
+                # A missing record or a request the system refused still shows the system answering.
+                answered = isinstance(exc, ConnectorNotFound | ConnectorBadRequest)
+                observer(integration_id, answered, None if answered else f"{exc.code}: {exc.message}")
             raise ToolException(exc.for_model()) from exc
         except Exception as exc:  # a connector bug or an unreadable answer: an answer, not a crash
             log.exception("tool %s (%s) failed unexpectedly", operation, integration_name or "no integration")
+            if observer is not None and integration_id is not None:
+                observer(integration_id, False, f"{TOOL_FAILED}: {type(exc).__name__}")
             raise ToolException(unexpected_failure_text(policy, exc)) from exc
+        if observer is not None and integration_id is not None:
+            verdict = judge(value) if judge is not None else (True, None)
+            if verdict is not None:
+                observer(integration_id, *verdict)
+        return result
 
     where = f" (integration: {integration_name})" if integration_name else ""
     return StructuredTool.from_function(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
 from backend.deps import AdminUser, ContextDep, SessionDep
+from backend.integrations.health import tracker_of
+from backend.integrations.schemas import IntegrationHealthOut
 from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent
 from backend.models.hl7 import Hl7Delivery
 from backend.models.integration import Integration
+from backend.observability.activity import Window, activity_of
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -22,6 +25,13 @@ WINDOW = timedelta(days=7)
 async def _counts(session: SessionDep, column: Any, *where: Any) -> dict[str, int]:
     rows = await session.execute(select(column, func.count()).where(*where).group_by(column))
     return {str(key): int(count) for key, count in rows.all() if key is not None}
+
+
+@router.get("/overview/activity")
+async def activity(_: AdminUser, ctx: ContextDep, window: Annotated[Window, Query()] = "1h") -> dict[str, Any]:
+    """The admin charts: turns and errors, tool calls by outcome and p95 first-token time over time,
+    approvals by decision (this process; `window` is `1h` in minutes or `24h` in 15-minute steps)."""
+    return activity_of(ctx).series(window)
 
 
 @router.get("/overview")
@@ -37,16 +47,19 @@ async def overview(_: AdminUser, session: SessionDep, ctx: ContextDep) -> dict[s
     for integration_id, outcome, count in tests.all():
         per_integration.setdefault(str(integration_id), {})[outcome] = int(count)
     integrations = []
+    tracker = tracker_of(ctx)
     for integration in await session.scalars(select(Integration).order_by(Integration.name)):
         outcomes = per_integration.get(str(integration.id), {})
         total = sum(outcomes.values())
+        health = IntegrationHealthOut.model_validate(tracker.merged(integration)).model_dump(mode="json")
         integrations.append(
             {
                 "id": str(integration.id),
                 "name": integration.name,
                 "integration_type": integration.integration_type,
                 "visibility": integration.visibility,
-                "status": integration.status,
+                "status": tracker.status_of(integration),
+                "health": health,
                 "last_test": integration.last_test_at.isoformat().replace("+00:00", "Z")
                 if integration.last_test_at
                 else None,

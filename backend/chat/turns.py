@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,14 +23,18 @@ from sqlalchemy import insert, select
 from backend.audit.service import record_audit
 from backend.context import AppContext
 from backend.errors import AppError, Forbidden, NotFound
+from backend.integrations.health import tracker_of
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.user import User
+from backend.observability.activity import activity_of
 from backend.platform.sources import chat_turn_finished
+from tools.tooling import call_observer
 
 from . import service
 from .agent_port import AgentPort, Decision, TurnInputs
 from .approvals import pending_approvals
 from .hub import Frame, RunningTurn, StreamHub
+from .tool_labels import label_fields, policies_by_name
 
 if TYPE_CHECKING:
     from .relay import ChatRelay
@@ -255,8 +260,13 @@ class TurnManager:
             meta = {"session_id": key, "message_id": message_id, "tokens_used": 0, "finish_reason": reason}
             return self.hub.build(key, run_id, "final", "".join(tokens), meta)
 
+        turn_started = time.monotonic()
+        first_token_s: float | None = None
+        # Every real connector call of this turn updates its integration's live health (in memory).
+        observing = call_observer.set(tracker_of(self.app).record)
         try:
             inputs = await self.inputs(user, session_id, prepared.scopes)
+            policies = policies_by_name(inputs.tools)
             events = self.agent.run_turn(
                 thread_id=key,
                 message=prepared.message,
@@ -269,6 +279,8 @@ class TurnManager:
                 async for event in events:
                     kind = event.type
                     if kind == "token":
+                        if first_token_s is None:
+                            first_token_s = time.monotonic() - turn_started
                         tokens.append(event.content)
                         publish_token(key, run_id, event.content, token_index, message_id)
                         token_index += 1
@@ -280,12 +292,20 @@ class TurnManager:
                         final = self.hub.build(key, run_id, "final", event.content, metadata)
                         run.closing = True
                         break
+                    if kind in ("tool_call", "tool_result"):
+                        name = str(metadata.get("tool_name"))
+                        call_args = metadata.get("args")
+                        if kind == "tool_result":
+                            call_args = tool_calls.get(str(metadata.get("tool_call_id")), {}).get("args")
+                        metadata.update(label_fields(policies.get(name), call_args))
                     if kind == "tool_call":
                         tool_calls[str(metadata.get("tool_call_id"))] = {
                             "id": metadata.get("tool_call_id"),
                             "name": metadata.get("tool_name"),
                             "args": metadata.get("args", {}),
                             "status": "started",
+                            "label": metadata.get("tool_label"),
+                            "integration_type": metadata.get("integration_type"),
                         }
                     elif kind == "tool_result":
                         call_id = str(metadata.get("tool_call_id"))
@@ -294,6 +314,8 @@ class TurnManager:
                             call_id,
                             {"id": call_id, "name": metadata.get("tool_name"), "args": started.get("args", {})},
                         )
+                        call.setdefault("label", metadata.get("tool_label"))
+                        call.setdefault("integration_type", metadata.get("integration_type"))
                         call.update(status=metadata.get("status"), result=metadata.get("result"))
                     elif kind == "approval_required":
                         paused = True  # delivered once the paused state is stored, like `final`
@@ -321,6 +343,8 @@ class TurnManager:
                 {"code": "agent_error", "recoverable": True},
             )
             final = close_turn("error")
+        finally:
+            call_observer.reset(observing)
         if final is None and not paused:
             # The agent stream ended without a final (should not happen): close the turn honestly.
             final = close_turn("error")
@@ -342,11 +366,23 @@ class TurnManager:
             stream = self.hub.stream(key)
             if stream is not None and stream.run is run:
                 stream.run = None
-            self._count(final, tool_calls.values(), token_index)
+            self._count(final, tool_calls.values(), token_index, first_token_s, decisions)
             run.done.set()
 
-    def _count(self, final: Frame | None, tool_calls: Any, tokens: int) -> None:
-        """Prometheus counters for one finished (or paused) stretch of a turn."""
+    def _count(
+        self,
+        final: Frame | None,
+        tool_calls: Any,
+        tokens: int,
+        first_token_s: float | None,
+        decisions: list[dict[str, Any]],
+    ) -> None:
+        """Prometheus counters and the admin charts' series for one finished (or paused) stretch of a turn."""
+        outcomes_now = [str(c.get("status")) for c in tool_calls if c.get("status") in ("completed", "failed")]
+        reason = str(final.data["metadata"].get("finish_reason", "stop")) if final is not None else None
+        activity_of(self.app).record_turn(
+            reason, outcomes_now, first_token_s, [str(d.get("decision")) for d in decisions]
+        )
         metrics = self.app.extras.get("metrics")
         if metrics is None:
             return

@@ -16,6 +16,7 @@ from tools.registry import connectors
 
 from . import service
 from .access import visible_to
+from .health import tracker_of
 from .schemas import (
     IntegrationCreate,
     IntegrationOut,
@@ -46,6 +47,7 @@ async def list_types(_: CurrentUser) -> list[IntegrationType]:
 async def list_integrations(
     user: CurrentUser,
     session: SessionDep,
+    ctx: ContextDep,
     params: PageDep,
     integration_type: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Any:
@@ -54,7 +56,7 @@ async def list_integrations(
     if integration_type:
         query = query.where(Integration.integration_type == integration_type)
     items, total = await paginate(session, query, params)
-    return Page[IntegrationOut].build([service.to_out(i) for i in items], total, params)
+    return Page[IntegrationOut].build([service.to_out(i, tracker_of(ctx)) for i in items], total, params)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=IntegrationOut)
@@ -64,12 +66,14 @@ async def create_integration(
     """Create an integration; credentials are encrypted and never returned."""
     integration = await service.create(session, ctx, user, body)
     await integration_changed(ctx, session, "created", integration)
-    return service.to_out(integration)
+    return service.to_out(integration, tracker_of(ctx))
 
 
 @router.get("/{integration_id}", response_model=IntegrationOut)
-async def get_integration(integration_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> IntegrationOut:
-    return service.to_out(await service.get_visible(session, user, integration_id))
+async def get_integration(
+    integration_id: uuid.UUID, user: CurrentUser, session: SessionDep, ctx: ContextDep
+) -> IntegrationOut:
+    return service.to_out(await service.get_visible(session, user, integration_id), tracker_of(ctx))
 
 
 @router.put("/{integration_id}", response_model=IntegrationOut)
@@ -85,7 +89,7 @@ async def replace_integration(
     previous_status = integration.status
     await service.update(session, ctx, user, integration, body)
     await integration_changed(ctx, session, "updated", integration, previous_status=previous_status)
-    return service.to_out(integration)
+    return service.to_out(integration, tracker_of(ctx))
 
 
 @router.patch("/{integration_id}", response_model=IntegrationOut)
@@ -101,7 +105,7 @@ async def patch_integration(
     previous_status = integration.status
     await service.update(session, ctx, user, integration, body)
     await integration_changed(ctx, session, "updated", integration, previous_status=previous_status)
-    return service.to_out(integration)
+    return service.to_out(integration, tracker_of(ctx))
 
 
 @router.delete("/{integration_id}", status_code=status.HTTP_204_NO_CONTENT)

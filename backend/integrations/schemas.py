@@ -58,6 +58,18 @@ class IntegrationReplace(IntegrationUpdate):
     config: dict[str, Any]
 
 
+class IntegrationHealthOut(BaseModel):
+    """Live health from real calls and tests (`status`: ok / degraded / error / untested)."""
+
+    status: str = "untested"
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_error: str | None = None
+    calls_1h: int = 0
+    failures_1h: int = 0
+    error_rate_1h: float | None = None
+
+
 class IntegrationOut(BaseModel):
     id: uuid.UUID
     name: str
@@ -65,6 +77,7 @@ class IntegrationOut(BaseModel):
     visibility: Visibility
     owner_id: uuid.UUID | None
     status: str
+    health: IntegrationHealthOut
     is_active: bool
     description: str | None
     config: dict[str, Any]

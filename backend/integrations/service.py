@@ -21,20 +21,24 @@ from tools.errors import ConnectorError, ConnectorUnreachable
 from tools.registry import UnknownIntegrationType, get_connector
 
 from .access import visible_to
+from .health import HealthTracker, tracker_of
 from .runtime import check_outbound_targets, decrypt_credentials, integration_context
-from .schemas import IntegrationCreate, IntegrationOut, IntegrationUpdate
+from .schemas import IntegrationCreate, IntegrationHealthOut, IntegrationOut, IntegrationUpdate
 
 log = logging.getLogger("switchboard.integrations")
 
 
-def to_out(integration: Integration) -> IntegrationOut:
+def to_out(integration: Integration, tracker: HealthTracker | None = None) -> IntegrationOut:
+    """The API shape; with the app's tracker, `status` and `health` are live (this process's calls too)."""
+    tracker = tracker or HealthTracker()
     return IntegrationOut(
         id=integration.id,
         name=integration.name,
         integration_type=integration.integration_type,
         visibility=integration.visibility,  # type: ignore[arg-type]
         owner_id=integration.owner_id,
-        status=integration.status,
+        status=tracker.status_of(integration),
+        health=IntegrationHealthOut.model_validate(tracker.merged(integration)),
         is_active=integration.is_active,
         description=integration.description,
         config=integration.config,
@@ -131,6 +135,9 @@ async def update(
         if body.credentials is not None and credentials is not None:
             integration.credentials_encrypted = app.cipher.encrypt(credentials.model_dump(mode="json"))
         integration.status = "untested"
+        # What earlier calls taught us was about the old settings.
+        integration.health = None
+        tracker_of(app).forget(str(integration.id))
     for name in ("name", "visibility", "description", "is_active"):
         value = getattr(body, name)
         if name in fields and value is not None:
@@ -183,7 +190,11 @@ async def test_connection(
     now = datetime.now(UTC)
     integration.last_test = {**result.model_dump(mode="json"), "tested_at": now.isoformat()}
     integration.last_test_at = now
-    integration.status = "ok" if result.ok else "error"
+    # A test is one more call: it updates the live health, and the status derived from it.
+    tracker = tracker_of(app)
+    tracker.record(str(integration.id), result.ok, None if result.ok else f"{result.error_code}: {result.error}")
+    if integration.status != "disabled":
+        integration.status = tracker.status_of(integration)
     await record_audit(
         session,
         action="integration.tested",

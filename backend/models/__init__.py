@@ -7,6 +7,7 @@ from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 from backend.models.invite import RegistrationInvite
+from backend.models.password_reset import PasswordResetToken
 from backend.models.refresh_token import RefreshToken
 from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
@@ -21,6 +22,7 @@ __all__ = [
     "Hl7Message",
     "Integration",
     "IntegrationGrant",
+    "PasswordResetToken",
     "RefreshToken",
     "RegistrationInvite",
     "User",

@@ -24,12 +24,15 @@ class Integration(IdMixin, TimestampMixin, Base):
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Fernet token of the credentials JSON; never returned by the API.
     credentials_encrypted: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="untested")  # untested | ok | error | disabled
+    status: Mapped[str] = mapped_column(String(16), default="untested")  # untested | ok | degraded | error | disabled
     is_active: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     last_test: Mapped[dict[str, Any] | None]
     last_test_at: Mapped[datetime | None]
     last_sync: Mapped[datetime | None]
+    # Live health from real calls (backend/integrations/health.py): last success / failure and error,
+    # calls and failures of the last hour, as flushed by the health tracker.
+    health: Mapped[dict[str, Any] | None]
     # Admin approval overrides: [{"tool": "<operation|tool name|*>", "decision": "allow|ask|deny"}]
     approval_overrides: Mapped[list[Any]] = mapped_column(default=list)
     # Who may use a shared integration: "all" users, or "restricted" to its grants (named users and

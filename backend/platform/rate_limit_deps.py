@@ -21,7 +21,9 @@ from backend.errors import AppError, Unauthorized
 
 from .rate_limits import LimitState, RateLimiter
 
-REGISTER_PATH = "/api/v1/auth/register"
+# Public or credential-checking writes limited per IP under the auth limit (a password change checks
+# the current password, a reset redeems a token): both are guessing targets.
+AUTH_LIMITED_PATHS = frozenset({"/api/v1/auth/register", "/api/v1/auth/password-reset", "/api/v1/account/password"})
 SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh"})  # throttled on failure only
 _CHAT_WRITE_METHODS = frozenset({"POST", "PUT"})
 _STATE_KEY = "rate_limit"
@@ -51,7 +53,7 @@ async def enforce_rate_limit(request: Request, ctx: ContextDep, session: Session
         return
     path = request.url.path
     ip = client_ip(request)
-    if request.method == "POST" and path == REGISTER_PATH:
+    if request.method == "POST" and path in AUTH_LIMITED_PATHS:
         await _check(request, [await limiter.hit(limiter.auth, f"auth:{ip}")])
         return
     if request.method == "POST" and path in SIGN_IN_PATHS:

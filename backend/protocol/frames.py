@@ -37,14 +37,27 @@ class AgentEventMetadata(_Metadata):
     details: JsonValue = None
 
 
-class ToolCallMetadata(_Metadata):
+Risk = Literal["read", "write", "destructive", "patient_data"]
+
+
+class ToolWording(_Metadata):
+    """How the server words a tool, from its metadata (never the model): for people, not machines."""
+
+    tool_label: str | None = Field(default=None, description="`Demo Jira · my open issues`")
+    integration_name: str | None = None
+    integration_type: str | None = None
+    risk: Risk | None = None
+    summary: str | None = Field(default=None, description="what this call does, in one line")
+
+
+class ToolCallMetadata(ToolWording):
     tool_name: str
     tool_call_id: str
     args: JsonObject
     status: Literal["started"]
 
 
-class ToolResultMetadata(_Metadata):
+class ToolResultMetadata(ToolWording):
     tool_name: str
     tool_call_id: str
     status: Literal["completed", "failed"]

@@ -9,6 +9,8 @@ import { Spinner } from "./components/ui/Feedback";
 
 // Chat is the landing screen; the other screens load when first opened.
 const IntegrationsRoute = lazy(() => import("./routes/IntegrationsRoute").then((m) => ({ default: m.IntegrationsRoute })));
+const AccountRoute = lazy(() => import("./routes/AccountRoute").then((m) => ({ default: m.AccountRoute })));
+const ResetPasswordRoute = lazy(() => import("./routes/ResetPasswordRoute").then((m) => ({ default: m.ResetPasswordRoute })));
 const AdminRoute = lazy(() => import("./routes/AdminRoute").then((m) => ({ default: m.AdminRoute })));
 
 function NavLink({ href, children }: { href: string; children: string }) {
@@ -29,6 +31,14 @@ export function App() {
       <main className="auth-page">
         <Spinner label="Signing in" />
       </main>
+    );
+  }
+  if (location === "/reset-password") {
+    // A reset link works whoever is signed in on this browser (an admin trying the link, say).
+    return (
+      <Suspense fallback={<Spinner label="Loading" />}>
+        <ResetPasswordRoute />
+      </Suspense>
     );
   }
   if (!user) return <LoginRoute />;
@@ -61,10 +71,11 @@ export function App() {
           <NavLink href="/chat">Chat</NavLink>
           <NavLink href="/integrations">Integrations</NavLink>
           {isAdmin ? <NavLink href="/admin">Admin</NavLink> : null}
+          <NavLink href="/account">Account</NavLink>
         </nav>
-        <span className="user" data-testid="current-user">
+        <Link href="/account" className="user" data-testid="current-user" aria-label={`Account of ${user.username}`}>
           {user.username}
-        </span>
+        </Link>
         <button
           type="button"
           onClick={() => {
@@ -81,6 +92,7 @@ export function App() {
             <Switch>
               <Route path="/chat/:id?" component={ChatRoute} />
               <Route path="/integrations" component={IntegrationsRoute} />
+              <Route path="/account" component={AccountRoute} />
               {isAdmin ? <Route path="/admin/:tab?" component={AdminRoute} /> : null}
               <Route>
                 <Redirect to="/chat" replace />

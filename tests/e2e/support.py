@@ -72,16 +72,26 @@ def register_first_admin(browser: Browser, server: LiveServer) -> Account:
     try:
         page = context.new_page()
         page.goto("/")
-        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-        shoot(page, "login")
-        page.get_by_role("button", name="Create one").click()
+        # An empty install opens on the administrator's account, saying what it can do.
+        expect(page.get_by_role("heading", name="Create the administrator account")).to_be_visible()
+        expect(page.get_by_test_id("setup-note")).to_contain_text("administrator")
+        expect(page.get_by_role("button", name="Create one")).to_have_count(0)
         page.get_by_label("Email").fill("ada@example.com")
         page.get_by_label("Username").fill("ada")
         page.get_by_label("Password").fill(PASSWORD)
-        shoot(page, "register")
-        page.get_by_role("button", name="Create account").click()
+        shoot_themes(page, "setup-admin")
+        page.get_by_role("button", name="Create administrator").click()
         expect(page.get_by_test_id("current-user")).to_have_text("ada")
         expect(page.get_by_role("link", name="Admin")).to_be_visible()
+        # Afterwards, the normal sign-in.
+        other = browser.new_page(base_url=server.url, viewport=DESKTOP)
+        other.goto("/")
+        expect(other.get_by_role("heading", name="Sign in")).to_be_visible()
+        shoot(other, "login")
+        other.get_by_role("button", name="Create one").click()
+        expect(other.get_by_role("heading", name="Create an account")).to_be_visible()
+        shoot(other, "register")
+        other.close()
     finally:
         context.close()
     return Account("ada")
@@ -141,3 +151,13 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}-375.png")
     page.set_viewport_size(DESKTOP)
     assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px at 375 px wide"
+
+
+def shoot_themes(page: Page, name: str) -> None:
+    """`shoot` in the light theme, then again as `<name>-dark` with the system set to dark."""
+    shoot(page, name)
+    page.emulate_media(color_scheme="dark")
+    try:
+        shoot(page, f"{name}-dark")
+    finally:
+        page.emulate_media(color_scheme="light")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -39,11 +38,14 @@ def test_a_read_tool_shows_a_card_from_running_to_completed(user_page: Page) -> 
     expect(card).to_have_attribute("data-status", "completed", timeout=15_000)
     wait_answered(page)
     expect(last_answer(page)).to_contain_text("ADT^A01")
-    header = card.get_by_role("button", name=re.compile("Tool hl7_explain: completed"))
+    # The header says what a person reads ("HL7 · explain"); the internal name is on hover and inside.
+    header = card.get_by_role("button", name=re.compile("Tool HL7 \u00b7 explain: completed"))
+    expect(header.locator(".tool-label")).to_have_attribute("title", "hl7_explain")
     expect(header).to_have_attribute("aria-expanded", "false")
     header.click()
     expect(header).to_have_attribute("aria-expanded", "true")
     expect(card.get_by_label("Tool arguments")).to_contain_text("CARD01")
+    expect(card.get_by_test_id("tool-internal-name")).to_have_text("hl7_explain")
     expect(card.get_by_label("Tool result")).to_be_visible()
     shoot(page, "chat-tool-card")
     header.click()
@@ -76,11 +78,12 @@ def test_approve_edit_and_reject_a_send(user_page: Page, user_account: Account, 
     approval = page.get_by_test_id("approval-card").last
     expect(approval).to_have_attribute("data-status", "pending", timeout=15_000)
     approval.get_by_test_id("approval-edit").click()
-    args = approval.get_by_label("Arguments (JSON)")
-    args.fill("{not json")
-    expect(approval.get_by_role("alert")).to_contain_text("Invalid JSON")
+    # The arguments are a form from the tool's schema: the message is a labelled field, not JSON.
+    args = approval.get_by_test_id("approval-form").get_by_label("Message")
+    args.fill("")
+    expect(approval.get_by_text("Message is required.")).to_be_visible()
     expect(approval.get_by_test_id("approval-submit-edit")).to_be_disabled()
-    args.fill(json.dumps({"message": adt("EDITED1", separator="\r")}))
+    args.fill(adt("EDITED1"))
     approval.get_by_test_id("approval-submit-edit").click()
     expect(approval).to_have_attribute("data-status", "resolved", timeout=15_000)
     wait_answered(page)

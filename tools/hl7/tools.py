@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from langchain_core.tools import BaseTool
@@ -44,6 +45,32 @@ class RecentArgs(BaseModel):
     limit: int = Field(default=20, ge=1, le=50)
 
 
+def _send_summary(destination: str) -> Callable[[dict[str, Any]], str]:
+    """`Send ADT^A01 for MRN 12345 to Demo HL7 receiver`, read from the message's MSH-9 and PID-3."""
+
+    def summarize(args: dict[str, Any]) -> str:
+        segments = [s for s in re.split(r"[\r\n]+", str(args["message"]).strip()) if len(s) >= 4]
+        msh = next((s for s in segments if s.startswith("MSH")), "")
+        separator = msh[3] if len(msh) > 3 else "|"
+        fields = msh.split(separator)
+        kind = "^".join(fields[8].split("^")[:2]) if len(fields) > 8 and fields[8] else "an HL7 message"
+        pid = next((s.split(separator) for s in segments if s.startswith("PID")), [])
+        patient = pid[3].split("~")[0].split("^")[0] if len(pid) > 3 else ""
+        about = f" for MRN {patient}" if patient else ""
+        return f"Send {kind}{about} to {destination}"
+
+    return summarize
+
+
+def _send_outcome(result: Any) -> tuple[bool, str | None] | None:
+    """A message refused before sending says nothing about the receiver; a NAK still means it answered."""
+    if not isinstance(result, dict) or not result.get("sent"):
+        return None
+    if result.get("code") or result.get("accepted"):
+        return True, None
+    return False, str(result.get("error") or result.get("status") or "not delivered")
+
+
 def send_tool(ctx: IntegrationContext, services: ToolServices) -> BaseTool:
     """hl7.send for one integration: through the backend's message store (recorded, outbox) when present."""
 
@@ -76,6 +103,8 @@ def send_tool(ctx: IntegrationContext, services: ToolServices) -> BaseTool:
         integration_id=ctx.id,
         integration_name=ctx.name,
         integration_type="hl7",
+        summarize=_send_summary(ctx.name),
+        judge=_send_outcome,
     )
 
 

@@ -19,7 +19,7 @@ from tools.base import IntegrationContext, ToolAccess
 from tools.jira.client import JiraClient
 from tools.jira.config import JiraConfig, JiraCredentials
 from tools.jira.operations import JiraOperations
-from tools.tooling import make_tool
+from tools.tooling import Summarizer, make_tool, quoted
 
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,9}-[1-9][0-9]{0,8}$")
 
@@ -97,6 +97,28 @@ class AssignArgs(BaseModel):
     assignee: str = Field(min_length=1, max_length=120, description='"me", "unassigned", or a person\'s name or email')
 
 
+def _summarize_create(args: dict[str, Any]) -> str:
+    kind = str(args.get("issue_type") or "Task")
+    project = str(args.get("project") or "the default project").upper()
+    return f"Create a {kind} in {project} \u2014 {quoted(args['summary'])}"
+
+
+def _summarize_comment(args: dict[str, Any]) -> str:
+    return f"Comment on {str(args['key']).upper()} \u2014 {quoted(args['body'], 60)}"
+
+
+def _summarize_transition(args: dict[str, Any]) -> str:
+    extra = " with a comment" if args.get("comment") else ""
+    return f"Move {str(args['key']).upper()} to {args['to']}{extra}"
+
+
+def _summarize_assign(args: dict[str, Any]) -> str:
+    key, who = str(args["key"]).upper(), str(args["assignee"]).strip()
+    if who.lower() == "unassigned":
+        return f"Unassign {key}"
+    return f"Assign {key} to {'you' if who.lower() == 'me' else who}"
+
+
 def operations_for(ctx: IntegrationContext) -> JiraOperations:
     assert isinstance(ctx.config, JiraConfig) and isinstance(ctx.credentials, JiraCredentials)
     return JiraOperations(JiraClient(ctx.config, ctx.credentials, outbound=ctx.outbound))
@@ -111,6 +133,7 @@ def build_jira_tools(ctx: IntegrationContext) -> list[BaseTool]:
         schema: type[BaseModel],
         access: ToolAccess,
         description: str,
+        summarize: Summarizer | None = None,
     ) -> BaseTool:
         return make_tool(
             func,
@@ -123,6 +146,7 @@ def build_jira_tools(ctx: IntegrationContext) -> list[BaseTool]:
             integration_id=ctx.id,
             integration_name=ctx.name,
             integration_type="jira",
+            summarize=summarize,
         )
 
     return [
@@ -141,10 +165,14 @@ def build_jira_tools(ctx: IntegrationContext) -> list[BaseTool]:
              "Who the assistant is signed in as on this Jira site, and the site's version and deployment."),
         tool(ops.create_issue, "jira.create_issue", CreateArgs, "write",
              "Create a Jira issue. Reads the project's required fields first; if some are missing it returns "
-             "created=false with the missing fields and their allowed values instead of creating anything."),
-        tool(ops.add_comment, "jira.add_comment", CommentArgs, "write", "Add a comment to a Jira issue."),
+             "created=false with the missing fields and their allowed values instead of creating anything.",
+             _summarize_create),
+        tool(ops.add_comment, "jira.add_comment", CommentArgs, "write", "Add a comment to a Jira issue.",
+             _summarize_comment),
         tool(ops.transition_issue, "jira.transition_issue", TransitionArgs, "write",
-             "Move a Jira issue to another status (e.g. Done, In Progress), optionally with a comment."),
+             "Move a Jira issue to another status (e.g. Done, In Progress), optionally with a comment.",
+             _summarize_transition),
         tool(ops.assign_issue, "jira.assign_issue", AssignArgs, "write",
-             'Assign a Jira issue to "me", to a person (name or email), or to nobody ("unassigned").'),
+             'Assign a Jira issue to "me", to a person (name or email), or to nobody ("unassigned").',
+             _summarize_assign),
     ]  # fmt: skip

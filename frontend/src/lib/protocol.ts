@@ -65,6 +65,9 @@ export interface StoredToolCall {
   args?: JsonObject;
   status?: string;
   result?: JsonValue;
+  /** The tool's human label and integration type, as in the live frames. */
+  label?: string;
+  integration_type?: string | null;
 }
 
 export interface StoredMessage {
@@ -99,6 +102,16 @@ export {
 } from "@switchboard/client";
 export type ApprovalDecision = "approve" | "reject" | "edit";
 
+/** How the server words a tool (from the tool's metadata): "Demo Jira · my open issues". The same
+ * optional fields are declared on the generated frame metadata (backend/protocol/frames.py). */
+export interface ToolWording {
+  tool_label?: string | null;
+  integration_name?: string | null;
+  integration_type?: string | null;
+  risk?: ToolRisk | null;
+  summary?: string | null;
+}
+export type ToolRisk = "read" | "write" | "destructive" | "patient_data";
 // ------------------------------------------------------------------ integrations
 
 export type Visibility = "private" | "shared";
@@ -125,6 +138,18 @@ export interface Integration {
   updated_at: string;
   last_sync: string | null;
   last_test: JsonObject | null;
+  health?: IntegrationHealth;
+}
+
+/** Live health from real calls and tests. */
+export interface IntegrationHealth {
+  status: string;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+  last_error: string | null;
+  calls_1h: number;
+  failures_1h: number;
+  error_rate_1h: number | null;
 }
 
 export interface TestStep {

@@ -8,10 +8,13 @@ import type {
   ApprovalDecision,
   FinishReason,
   JsonObject,
+  JsonSchema,
   JsonValue,
   ServerFrame,
   StoredMessage,
   StoredToolCall,
+  ToolRisk,
+  ToolWording,
 } from "./protocol";
 
 export type ToolStatus = "started" | "completed" | "failed";
@@ -22,6 +25,10 @@ export interface ToolCard {
   args: JsonObject;
   status: ToolStatus;
   result?: JsonValue;
+  /** The server's wording: "Demo Jira · my open issues", the integration type, the call's summary. */
+  label?: string;
+  integrationType?: string | null;
+  summary?: string;
 }
 
 export interface ApprovalCard {
@@ -29,6 +36,12 @@ export interface ApprovalCard {
   toolName: string;
   args: JsonObject;
   description: string;
+  summary: string;
+  risk: ToolRisk | null;
+  label: string;
+  integrationName: string | null;
+  integrationType: string | null;
+  argsSchema: JsonSchema | null;
   allowedDecisions: ApprovalDecision[];
   status: "pending" | "resolved";
   decision?: string;
@@ -118,6 +131,8 @@ function toolFromStored(call: StoredToolCall, index: number): ToolCard {
     status,
   };
   if (call.result !== undefined) card.result = call.result;
+  if (call.label) card.label = call.label;
+  if (call.integration_type) card.integrationType = call.integration_type;
   return card;
 }
 
@@ -199,6 +214,18 @@ function updateRun(state: ChatState, runId: string, update: (item: AssistantItem
   return { ...state, items };
 }
 
+/** A tool card's wording from a frame, falling back to what an earlier frame of the call said. */
+function wording(meta: ToolWording, earlier?: ToolCard): Pick<ToolCard, "label" | "integrationType" | "summary"> {
+  const out: Pick<ToolCard, "label" | "integrationType" | "summary"> = {};
+  const label = meta.tool_label || earlier?.label;
+  const kind = meta.integration_type || earlier?.integrationType;
+  const summary = meta.summary || earlier?.summary;
+  if (label) out.label = label;
+  if (kind) out.integrationType = kind;
+  if (summary) out.summary = summary;
+  return out;
+}
+
 function upsertTool(tools: ToolCard[], card: ToolCard): ToolCard[] {
   const index = tools.findIndex((tool) => tool.toolCallId === card.toolCallId);
   if (index === -1) return [...tools, card];
@@ -241,6 +268,7 @@ function applyRunFrame(item: AssistantItem, frame: ServerFrame): AssistantItem {
           toolName: frame.metadata.tool_name,
           args: frame.metadata.args ?? {},
           status: "started",
+          ...wording(frame.metadata),
         }),
       };
     case "tool_result": {
@@ -256,6 +284,7 @@ function applyRunFrame(item: AssistantItem, frame: ServerFrame): AssistantItem {
           args: existing?.args ?? {},
           status: frame.metadata.status === "failed" ? "failed" : "completed",
           result: frame.metadata.result,
+          ...wording(frame.metadata, existing),
         }),
       };
     }
@@ -266,6 +295,12 @@ function applyRunFrame(item: AssistantItem, frame: ServerFrame): AssistantItem {
         toolName: meta.tool_name,
         args: (meta.args ?? {}) as JsonObject, // the tool's own arguments: JSON from the model
         description: meta.description ?? "",
+        summary: meta.summary || meta.description || meta.tool_name,
+        risk: meta.risk ?? null,
+        label: meta.tool_label || meta.tool_name,
+        integrationName: meta.integration_name ?? null,
+        integrationType: meta.integration_type ?? null,
+        argsSchema: meta.args_schema ?? null,
         allowedDecisions: Array.isArray(meta.allowed_decisions) ? meta.allowed_decisions : ["approve", "reject"],
         status: "pending",
       };

@@ -5,7 +5,7 @@
 
 import type { JsonObject, JsonSchema, JsonValue } from "./protocol";
 
-export type FieldKind = "string" | "text" | "integer" | "number" | "boolean" | "enum";
+export type FieldKind = "string" | "text" | "integer" | "number" | "boolean" | "enum" | "list" | "json";
 
 export interface FormField {
   name: string;
@@ -105,6 +105,8 @@ export function fieldsFromSchema(root: JsonSchema): FormField[] {
     else if (schema.type === "boolean") kind = "boolean";
     else if (schema.type === "integer") kind = "integer";
     else if (schema.type === "number") kind = "number";
+    else if (schema.type === "array") kind = "list";
+    else if (schema.type === "object") kind = "json";
     else if ((schema.maxLength ?? 0) >= TEXTAREA_MIN_LENGTH) kind = "text";
     const field: FormField = {
       name,
@@ -133,7 +135,10 @@ export function initialValues(fields: FormField[], stored: JsonObject | null): F
     const source = field.secret ? undefined : stored ? stored[field.name] : undefined;
     const value = source !== undefined ? source : field.defaultValue;
     if (field.kind === "boolean") values[field.name] = value === true;
-    else values[field.name] = value === undefined || value === null ? "" : String(value);
+    else if (value === undefined || value === null) values[field.name] = "";
+    else if (field.kind === "list" && Array.isArray(value)) values[field.name] = value.map(String).join(", ");
+    else if (field.kind === "json" || typeof value === "object") values[field.name] = JSON.stringify(value, null, 2);
+    else values[field.name] = String(value);
   }
   return values;
 }
@@ -176,6 +181,21 @@ export function payloadFromValues(fields: FormField[], values: FormValues, editi
         continue;
       }
       value[field.name] = parsed;
+      continue;
+    }
+    if (field.kind === "list") {
+      // Comma-separated, as a person would type labels or names.
+      value[field.name] = text.split(",").map((item) => item.trim()).filter(Boolean);
+      continue;
+    }
+    if (field.kind === "json") {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
+        value[field.name] = parsed as JsonObject;
+      } catch {
+        errors[field.name] = `${field.label} must be a JSON object, e.g. {"name": "value"}.`;
+      }
       continue;
     }
     if (field.kind === "enum" && !field.options.includes(text)) {

@@ -6,6 +6,7 @@ import type { Integration, IntegrationTypeInfo, Page, TestResult } from "../lib/
 import { IntegrationForm } from "../components/integrations/IntegrationForm";
 import { TestResultView } from "../components/integrations/TestResultView";
 import { statusTone, typeMark } from "../components/integrations/typeIcon";
+import { HealthView } from "../components/integrations/HealthView";
 import { ConfirmButton } from "../components/ui/ConfirmButton";
 import { Badge, ErrorMessage, Spinner, errorText } from "../components/ui/Feedback";
 import { Pager } from "../components/ui/Pager";
@@ -58,6 +59,7 @@ function IntegrationRow({ integration, canManage, onEdit, onDeleted, onTested }:
         </div>
         <Badge tone={statusTone(integration.status)}>{integration.status}</Badge>
       </div>
+      <HealthView health={integration.health} />
       <div className="row">
         <button type="button" onClick={() => void test()} disabled={testing} aria-label={`Test connection of ${integration.name}`}>
           {testing ? <Spinner label="Testing" /> : null} Test connection

@@ -1,13 +1,36 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { useAuth } from "../lib/auth";
-import { ErrorMessage } from "../components/ui/Feedback";
+import { api } from "../lib/api";
+import { ErrorMessage, Spinner } from "../components/ui/Feedback";
 
-/** Sign in, or create an account (the first account becomes the admin). */
+type Mode = "login" | "register" | "setup";
+
+/** Sign in, or create an account; on an empty install, create the administrator account first. */
 export function LoginRoute() {
   const { login, register } = useAuth();
-  const [mode, setMode] = useState<"login" | "register">("login");
+  const [mode, setMode] = useState<Mode | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let live = true;
+    api
+      .get<{ needs_admin: boolean }>("/auth/setup")
+      .then((state) => live && setMode(state.needs_admin ? "setup" : "login"))
+      .catch(() => live && setMode("login")); // an older server without the endpoint: the normal sign-in
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (mode === null) {
+    return (
+      <main className="auth-page">
+        <Spinner label="Loading" />
+      </main>
+    );
+  }
+  const creating = mode !== "login";
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -16,7 +39,7 @@ export function LoginRoute() {
     setBusy(true);
     setError(null);
     try {
-      if (mode === "login") {
+      if (!creating) {
         await login(field("username"), String(form.get("password") ?? ""));
       } else {
         const fullName = field("full_name");
@@ -33,22 +56,35 @@ export function LoginRoute() {
     }
   };
 
+  const title = mode === "setup" ? "Create the administrator account" : mode === "login" ? "Sign in" : "Create an account";
   return (
     <main className="auth-page">
-      <form className="card auth-card" onSubmit={(event) => void submit(event)} aria-label={mode === "login" ? "Sign in" : "Create account"}>
+      <form className="card auth-card" onSubmit={(event) => void submit(event)} aria-label={title} data-testid={`auth-${mode}`}>
         <h1>Switchboard</h1>
-        <h2>{mode === "login" ? "Sign in" : "Create an account"}</h2>
-        {mode === "register" ? (
+        <h2>{title}</h2>
+        {mode === "setup" ? (
+          <div className="setup-note small" data-testid="setup-note">
+            <p>This is a new installation. The account you create now is its administrator. It can:</p>
+            <ul>
+              <li>add shared integrations (Jira, EMRs over FHIR, HL7 endpoints) everyone can use,</li>
+              <li>decide which tools ask for approval, run freely or are denied,</li>
+              <li>manage people: make admins, disable accounts, create password reset links,</li>
+              <li>see the overview, the charts and the audit log.</li>
+            </ul>
+            <p>Everyone who registers after you gets a regular account.</p>
+          </div>
+        ) : null}
+        {creating ? (
           <div className="field">
             <label htmlFor="email">Email</label>
             <input id="email" name="email" type="email" autoComplete="email" required />
           </div>
         ) : null}
         <div className="field">
-          <label htmlFor="username">{mode === "login" ? "Username or email" : "Username"}</label>
-          <input id="username" name="username" autoComplete="username" required minLength={mode === "register" ? 3 : 1} />
+          <label htmlFor="username">{creating ? "Username" : "Username or email"}</label>
+          <input id="username" name="username" autoComplete="username" required minLength={creating ? 3 : 1} />
         </div>
-        {mode === "register" ? (
+        {creating ? (
           <div className="field">
             <label htmlFor="full_name">Full name (optional)</label>
             <input id="full_name" name="full_name" autoComplete="name" />
@@ -60,28 +96,36 @@ export function LoginRoute() {
             id="password"
             name="password"
             type="password"
-            autoComplete={mode === "login" ? "current-password" : "new-password"}
+            autoComplete={creating ? "new-password" : "current-password"}
             required
-            minLength={mode === "register" ? 8 : 1}
+            minLength={creating ? 8 : 1}
+            aria-describedby={creating ? "password-help" : undefined}
           />
+          {creating ? (
+            <p id="password-help" className="muted small">
+              At least 8 characters.
+            </p>
+          ) : null}
         </div>
         <ErrorMessage error={error} />
         <button type="submit" className="primary" disabled={busy}>
-          {mode === "login" ? "Sign in" : "Create account"}
+          {mode === "setup" ? "Create administrator" : creating ? "Create account" : "Sign in"}
         </button>
-        <p className="muted small">
-          {mode === "login" ? "No account yet? " : "Already registered? "}
-          <button
-            type="button"
-            className="link"
-            onClick={() => {
-              setMode(mode === "login" ? "register" : "login");
-              setError(null);
-            }}
-          >
-            {mode === "login" ? "Create one" : "Sign in"}
-          </button>
-        </p>
+        {mode !== "setup" ? (
+          <p className="muted small">
+            {mode === "login" ? "No account yet? " : "Already registered? "}
+            <button
+              type="button"
+              className="link"
+              onClick={() => {
+                setMode(mode === "login" ? "register" : "login");
+                setError(null);
+              }}
+            >
+              {mode === "login" ? "Create one" : "Sign in"}
+            </button>
+          </p>
+        ) : null}
       </form>
     </main>
   );

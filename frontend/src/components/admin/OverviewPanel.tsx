@@ -1,7 +1,9 @@
 import { useGet } from "../../lib/useApi";
 import type { JsonValue } from "../../lib/protocol";
 import { Badge, ErrorMessage, Spinner } from "../ui/Feedback";
-import { statusTone } from "../integrations/typeIcon";
+import { statusTone, typeMark } from "../integrations/typeIcon";
+import { timeAgo } from "../../lib/time";
+import { ActivityCharts } from "./ActivityCharts";
 
 type Overview = Record<string, JsonValue>;
 
@@ -81,6 +83,7 @@ export function OverviewPanel() {
         </button>
       </div>
       <ErrorMessage error={error} />
+      <ActivityCharts />
       <h2>Integrations</h2>
       <div className="table-scroll">
         <table className="data">
@@ -89,22 +92,38 @@ export function OverviewPanel() {
               <th>Name</th>
               <th>Type</th>
               <th>Status</th>
-              <th>Last test</th>
-              <th>Error rate</th>
+              <th>Last success</th>
+              <th>Last failure</th>
+              <th>Error rate (1 h)</th>
             </tr>
           </thead>
           <tbody>
-            {integrations.map((row, index) => (
-              <tr key={scalar(row.id) + index}>
-                <td>{scalar(row.name)}</td>
-                <td>{scalar(row.integration_type)}</td>
-                <td>
-                  <Badge tone={statusTone(scalar(row.status))}>{scalar(row.status)}</Badge>
-                </td>
-                <td>{scalar(row.last_test)}</td>
-                <td>{typeof row.error_rate === "number" ? `${Math.round(row.error_rate * 100)} %` : "—"}</td>
-              </tr>
-            ))}
+            {integrations.map((row, index) => {
+              const health = isRecord(row.health) ? row.health : {};
+              const rate = health.error_rate_1h;
+              return (
+                <tr key={scalar(row.id) + index} data-testid="overview-integration" data-name={scalar(row.name)}>
+                  <td>{scalar(row.name)}</td>
+                  <td>
+                    <span className={`type-icon type-icon-small type-${scalar(row.integration_type)}`} aria-hidden="true">
+                      {typeMark(scalar(row.integration_type))}
+                    </span>{" "}
+                    {scalar(row.integration_type)}
+                  </td>
+                  <td>
+                    <Badge tone={statusTone(scalar(row.status))}>{scalar(row.status)}</Badge>
+                  </td>
+                  <td>{timeAgo(typeof health.last_success_at === "string" ? health.last_success_at : null)}</td>
+                  <td>
+                    {timeAgo(typeof health.last_failure_at === "string" ? health.last_failure_at : null)}
+                    {health.last_failure_at && typeof health.last_error === "string" ? (
+                      <div className="muted small health-error">{health.last_error}</div>
+                    ) : null}
+                  </td>
+                  <td>{typeof rate === "number" ? `${Math.round(rate * 100)} %` : "—"}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

@@ -5,6 +5,7 @@ import { useGet } from "../../lib/useApi";
 import type { Page, User } from "../../lib/protocol";
 import { ErrorMessage, Spinner } from "../ui/Feedback";
 import { Pager } from "../ui/Pager";
+import { ResetLinkButton } from "./ResetLinkButton";
 
 /** Users: search, change role, activate or deactivate. */
 export function UsersPanel() {
@@ -56,6 +57,7 @@ export function UsersPanel() {
               <th>Email</th>
               <th>Role</th>
               <th>Active</th>
+              <th>Password</th>
             </tr>
           </thead>
           <tbody>
@@ -82,6 +84,9 @@ export function UsersPanel() {
                     checked={user.is_active}
                     onChange={(event) => void update(user, { is_active: event.target.checked })}
                   />
+                </td>
+                <td>
+                  <ResetLinkButton user={user} />
                 </td>
               </tr>
             ))}

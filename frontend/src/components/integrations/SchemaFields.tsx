@@ -46,7 +46,7 @@ export function SchemaFields({ idPrefix, fields, values, errors, editing, onChan
               ))}
             </select>
           );
-        } else if (field.kind === "text") {
+        } else if (field.kind === "text" || field.kind === "json") {
           input = (
             <textarea
               {...common}

@@ -204,8 +204,19 @@ export interface ToolCallMetadata {
 args: {
 [k: string]: JsonValue
 }
+integration_name?: (string | null)
+integration_type?: (string | null)
+risk?: (("read" | "write" | "destructive" | "patient_data") | null)
 status: "started"
+/**
+ * what this call does, in one line
+ */
+summary?: (string | null)
 tool_call_id: string
+/**
+ * `Demo Jira · my open issues`
+ */
+tool_label?: (string | null)
 tool_name: string
 [k: string]: unknown
 }
@@ -233,9 +244,20 @@ type: "tool_result"
  * via the `definition` "ToolResultMetadata".
  */
 export interface ToolResultMetadata {
+integration_name?: (string | null)
+integration_type?: (string | null)
 result: JsonValue2
+risk?: (("read" | "write" | "destructive" | "patient_data") | null)
 status: ("completed" | "failed")
+/**
+ * what this call does, in one line
+ */
+summary?: (string | null)
 tool_call_id: string
+/**
+ * `Demo Jira · my open issues`
+ */
+tool_label?: (string | null)
 tool_name: string
 [k: string]: unknown
 }
@@ -269,10 +291,19 @@ allowed_decisions: ("approve" | "edit" | "reject")[]
 args: {
 [k: string]: unknown
 }
+args_schema: ({
+[k: string]: unknown
+} | null)
 description: string
 integration_id: (string | null)
+integration_name: (string | null)
+integration_type: (string | null)
 operation: (string | null)
+risk: (("read" | "write" | "destructive" | "patient_data") | null)
+scope: (string | null)
+summary: (string | null)
 tool_call_id: string
+tool_label: (string | null)
 tool_name: string
 version: number
 [k: string]: unknown
