@@ -81,6 +81,7 @@ async def _fuzz(base_url: str, headers: dict[str, str], only_admin: bool) -> lis
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # ~1 minute on an idle machine; the default 120 s is too tight for a busy CI box
 async def test_api_fuzz_finds_no_server_errors_or_schema_violations(
     settings: Settings, admin: TestUser, alice: TestUser, client: httpx.AsyncClient
 ) -> None:

@@ -18,7 +18,7 @@ import websockets
 
 from backend.config import Settings
 from tests.conftest import asgi_client, empty_database, running_app, serving
-from tests.server_process import ServerProcess, server_process
+from tests.server_process import ServerProcess
 
 MIB = 1024 * 1024
 REGISTER = "/api/v1/auth/register"
@@ -69,8 +69,12 @@ def _rss_bytes(pid: int) -> int:
 async def server(database_url: str, data_dir: Path) -> AsyncIterator[ServerProcess]:
     await empty_database(database_url)
     env = {"HTTP_REQUEST_HEAD_TIMEOUT_S": "1", "WS_MAX_MESSAGE_BYTES": str(64 * 1024 + 1024)}
-    async with server_process(database_url, data_dir, **env) as process:
+    process = ServerProcess(database_url, data_dir, **env)
+    try:
+        await process.start(timeout=120)  # start-up on a busy CI machine can take a while
         yield process
+    finally:
+        await process.stop()
 
 
 async def test_big_unauthenticated_bodies_cost_no_memory(server: ServerProcess) -> None:
