@@ -56,6 +56,8 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
         if context is not None:
             prompt = SystemMessage(context.system_prompt) if context.system_prompt else None
             request = request.override(tools=list(context.tools), system_message=prompt)
+            if context.on_model_call is not None:
+                context.on_model_call()
         return await handler(request)
 
     async def awrap_tool_call(

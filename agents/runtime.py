@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -106,13 +106,16 @@ class AgentRunner:
         tools: Sequence[BaseTool] = (),
         policy: ApprovalPolicy | None = None,
         system_prompt: str = "",
+        on_model_call: Callable[[], None] | None = None,
     ) -> AsyncGenerator[AgentEvent, None]:
-        """Stream one turn (a new user `message`) or its continuation (approval `decisions`)."""
+        """Stream one turn (a new user `message`) or its continuation (approval `decisions`).
+
+        `on_model_call` is called as each model call begins (see `TurnContext`)."""
         if message is None and not decisions:
             raise ValueError("run_turn needs a user message or approval decisions")
         graph = self.graphs.for_tools(tools)
         config = self._config(thread_id)
-        context = TurnContext.build(tools, policy or ApprovalPolicy(), system_prompt)
+        context = TurnContext.build(tools, policy or ApprovalPolicy(), system_prompt, on_model_call)
         payload: Any
         turn = StreamTranslator()
         if decisions:

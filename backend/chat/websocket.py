@@ -8,6 +8,7 @@ socket stays open; frames over 64 KiB are refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -26,6 +27,7 @@ from backend.platform.rate_limits import RateLimiter
 from backend.platform.socket_auth import socket_key_auth
 
 from . import service
+from .admission import TurnAdmission
 from .agent_port import Decision
 from .hub import Frame, StreamHub, Subscription
 from .replay import missed_frames
@@ -210,8 +212,13 @@ class ChatConnection:
 @router.websocket("/chat/ws/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     app: AppContext = websocket.app.state.ctx
+    admission: TurnAdmission = app.extras["turns"].admission
     await websocket.accept()
-    user, close_code = await _authenticate(websocket, app)
+    # Set-up work takes a slot (first tokens before more tokens: see admission.py), but never while
+    # waiting for a client's auth frame.
+    presented = websocket.headers.get("x-api-key") or _bearer(websocket)
+    async with admission.setup_slot() if presented else contextlib.nullcontext():
+        user, close_code = await _authenticate(websocket, app)
     if user is None:
         reason = "API key lacks the chat scope" if close_code == CLOSE_FORBIDDEN else "authentication required"
         await websocket.close(code=close_code or CLOSE_UNAUTHENTICATED, reason=reason)
@@ -221,7 +228,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     except ValueError:
         await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
         return
-    async with app.db.session() as session:  # one short transaction for everything the socket reads
+    async with admission.setup_slot(), app.db.session() as session:  # one short transaction for all it reads
         chat = await session.get(ChatSession, parsed_id)
         unanswered = chat is not None and chat.user_id == user.id and await service.first_unanswered(session, chat)
     if chat is None:
