@@ -17,11 +17,13 @@ from typing import Any
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.approvals import ApprovalMiddleware
@@ -29,6 +31,7 @@ from agents.context import TurnContext
 
 AgentGraph = CompiledStateGraph[Any, TurnContext, Any, Any]
 GRAPH_CACHE_SIZE = 256
+NOT_RUN = "Not run: the user moved on before this call completed or was approved."
 
 
 class ToolNotBound(RuntimeError):
@@ -68,6 +71,30 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
         return await handler(dataclasses.replace(request, tool=current))
 
 
+class OpenToolCallsMiddleware(AgentMiddleware[Any, TurnContext]):
+    """Answers the tool calls an earlier turn left open, before the model sees the new message.
+
+    A turn cancelled mid-call, or an approval the user moved on from, leaves an AI message whose calls
+    have no result; every provider refuses such a history. Done here, on the state the run loaded
+    anyway, rather than by reading the checkpoint once more before each turn."""
+
+    def before_agent(self, state: Any, runtime: Runtime[TurnContext]) -> dict[str, Any] | None:
+        messages: list[AnyMessage] = list(state.get("messages", []))
+        answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+        if all(call["id"] in answered for m in messages if isinstance(m, AIMessage) for call in m.tool_calls):
+            return None
+        repaired: list[AnyMessage] = []
+        for message in messages:
+            repaired.append(message)
+            if isinstance(message, AIMessage):
+                repaired.extend(
+                    ToolMessage(NOT_RUN, tool_call_id=str(call["id"]), name=call["name"], status="error")
+                    for call in message.tool_calls
+                    if call["id"] not in answered
+                )
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *repaired]}
+
+
 class AgentGraphs:
     """Compiled agent graphs for one model and checkpointer, cached by tool names (LRU)."""
 
@@ -84,7 +111,7 @@ class AgentGraphs:
             graph = create_agent(
                 self.model,
                 [_stand_in(tool) for tool in tools],
-                middleware=[TurnInputsMiddleware(), ApprovalMiddleware()],
+                middleware=[OpenToolCallsMiddleware(), TurnInputsMiddleware(), ApprovalMiddleware()],
                 context_schema=TurnContext,
                 checkpointer=self.checkpointer,
             )
