@@ -19,6 +19,7 @@ from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResp
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.graph.state import CompiledStateGraph
@@ -47,6 +48,35 @@ def _stand_in(tool: BaseTool) -> BaseTool:
     )
 
 
+_schemas: dict[tuple[str, str, Any], dict[str, Any]] = {}
+SCHEMA_CACHE_SIZE = 4096
+
+
+def _tools_for(model: Any, tools: Sequence[BaseTool]) -> list[Any]:
+    """The turn's tools as the model call binds them: OpenAI-format schemas, converted once per tool.
+
+    A provider model's `bind_tools` regenerates every tool's JSON schema on every call (pydantic schema
+    generation, ~1 ms per tool) — a hosted model's turn paid that before its request went out. The
+    schemas depend only on a tool's name, description and argument model, so they are cached by those;
+    the offline model reads the tool objects themselves (and caches their schemas in its planner)."""
+    if getattr(model, "writes_tokens_to_stream", False):
+        return list(tools)
+    converted = []
+    for tool in tools:
+        key = (tool.name, tool.description, tool.args_schema)
+        try:
+            schema = _schemas.get(key)
+        except TypeError:  # an argument schema given as a dict: not cacheable by value here
+            converted.append(convert_to_openai_tool(tool))
+            continue
+        if schema is None:
+            if len(_schemas) >= SCHEMA_CACHE_SIZE:
+                _schemas.clear()
+            schema = _schemas[key] = convert_to_openai_tool(tool)
+        converted.append(schema)
+    return converted
+
+
 class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
     """Binds this turn's tools and system prompt to the model call, and runs this turn's tool instances."""
 
@@ -58,7 +88,7 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
         context = request.runtime.context
         if context is not None:
             prompt = SystemMessage(context.system_prompt) if context.system_prompt else None
-            request = request.override(tools=list(context.tools), system_message=prompt)
+            request = request.override(tools=_tools_for(request.model, context.tools), system_message=prompt)
             if context.on_model_call is not None:
                 context.on_model_call()
         return await handler(request)
