@@ -9,7 +9,7 @@ under a steady flood of new turns — and set-up work runs a few at a time (`set
 turns that arrived first are the first to be answered rather than all of them progressing together.
 
 A turn counts as starting from its request until its first token, or until `MODEL_WAIT_GRACE_S`
-after its agent run began: past that it is waiting on the model (a hosted model takes hundreds of
+after its model call began: past that it is waiting on the model (a hosted model takes hundreds of
 milliseconds to its first token), which must not hold the other streams. It holds a set-up slot from
 its request until its first model call begins: the database reads, the toolset and the agent's start
 (the checkpointer serialises its reads on one connection, so a few turns at a time get through it
@@ -32,15 +32,19 @@ TOKENS_AFTER_PAUSE = 32
 # A stream whose tokens are all ready (a fast model) still lets the loop in this often: new sockets
 # get accepted and counted as starting, other turns' first tokens go out.
 TOKENS_PER_TURN_OF_LOOP = 16
+# A turn still without its first token this long after its model call began is waiting on the model.
 MODEL_WAIT_GRACE_S = 0.25
+# ... and this long after its agent run began (a tool approved for the turn runs before any model call).
+AGENT_START_GRACE_S = 1.0
 
 
 class StartingTurn:
     """One turn's hold on the gate and, while it does set-up work, on a set-up slot.
 
     The slot goes back as the turn's first model call begins (from there a hosted model may keep it
-    waiting) or `MODEL_WAIT_GRACE_S` after its agent run began (a tool approved for the turn runs
-    first); the gate hold at its first token, after the same grace, or at its end."""
+    waiting); the gate hold at its first token, `MODEL_WAIT_GRACE_S` after that model call began,
+    `AGENT_START_GRACE_S` after its agent run began (a tool approved for the turn runs first), or at its
+    end, whichever comes first."""
 
     __slots__ = ("_admission", "_slot", "_timer", "released")
 
@@ -70,9 +74,21 @@ class StartingTurn:
         self._admission._leave()
 
     def agent_started(self) -> None:
-        """The agent run began: past the grace the turn is waiting, not working; let go by then."""
+        """The agent run began: past its grace the turn is waiting, not working; let go by then."""
         if not self.released and self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(MODEL_WAIT_GRACE_S, self.release)
+            self._timer = asyncio.get_running_loop().call_later(AGENT_START_GRACE_S, self.release)
+
+    def model_called(self) -> None:
+        """A model call began: give the slot back; the first token normally follows (offline: at once)."""
+        self.leave_slot()
+        if self.released:
+            return
+        loop = asyncio.get_running_loop()
+        due = loop.time() + MODEL_WAIT_GRACE_S
+        if self._timer is None or self._timer.when() > due:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_at(due, self.release)
 
 
 class TurnAdmission:

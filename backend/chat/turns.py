@@ -246,7 +246,7 @@ class TurnManager:
             tools=inputs.tools,
             policy=inputs.policy,
             system_prompt=inputs.system_prompt,
-            on_model_call=starting.leave_slot,
+            on_model_call=starting.model_called,
         )
         async with contextlib.aclosing(events):
             async for event in events:

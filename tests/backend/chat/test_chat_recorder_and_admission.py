@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from backend.chat.admission import MODEL_WAIT_GRACE_S, StreamPacer, TurnAdmission
+from backend.chat.admission import AGENT_START_GRACE_S, MODEL_WAIT_GRACE_S, StreamPacer, TurnAdmission
 from backend.chat.recorder import Disposition, TurnRecorder
 
 
@@ -75,11 +75,16 @@ async def test_set_up_slots_are_bounded_and_a_turn_waiting_on_its_model_lets_go(
     waiting = asyncio.create_task(second.take_slot())
     await asyncio.sleep(0.02)
     assert not waiting.done()  # one set-up at a time
-    first.leave_slot()  # its model call began: the slot goes to the next turn
+    first.agent_started()
+    first.model_called()  # its model call began: the slot goes to the next turn
     await asyncio.wait_for(waiting, 1)
     assert admission.starting == 2  # both still hold back other streams until their first token
-    second.agent_started()  # no first token within the grace (a slow hosted model): it lets go
+    # No first token within the grace after its model call (a slow hosted model): it lets go, well
+    # before the longer grace that started with its agent run.
     await asyncio.sleep(MODEL_WAIT_GRACE_S + 0.1)
-    assert second.released and admission.starting == 1
-    first.release()
-    assert admission.starting == 0
+    assert first.released and admission.starting == 1
+    second.agent_started()  # a turn whose tool runs first: no model call yet, so the longer grace
+    await asyncio.sleep(MODEL_WAIT_GRACE_S + 0.1)
+    assert not second.released
+    await asyncio.sleep(AGENT_START_GRACE_S - MODEL_WAIT_GRACE_S)
+    assert second.released and admission.starting == 0
