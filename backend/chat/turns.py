@@ -185,7 +185,7 @@ class TurnManager:
             return self.hub.build(key, run_id, "final", recorder.outcome.text, meta)
 
         try:
-            final, held = await self._stream(user, session_id, prepared, run, recorder, starting, start_write)
+            final = await self._stream(user, session_id, prepared, run, recorder, starting, start_write, held)
         except asyncio.CancelledError:
             recorder.interrupted()
             final = close_turn("cancelled")
@@ -229,15 +229,17 @@ class TurnManager:
         recorder: TurnRecorder,
         starting: StartingTurn,
         start_write: asyncio.Future[None] | None,
-    ) -> tuple[Frame | None, list[Frame]]:
-        """Run the agent and publish its frames: (the `final` to deliver once stored, the held frames)."""
+        held: list[Frame],
+    ) -> Frame | None:
+        """Run the agent and publish its frames; the `final` to deliver once stored (None: paused).
+
+        Frames to deliver only after the turn's state is stored go to `held`."""
         key = str(session_id)
         run_id = prepared.run_id
         message_id = str(prepared.assistant_message_id)
         hub = self.hub
         publish_token = hub.publish_token
         pacer = StreamPacer(self.admission)
-        held: list[Frame] = []
         inputs = await self.inputs(user, session_id)
         events = self.agent.run_turn(
             thread_id=key,
@@ -272,13 +274,13 @@ class TurnManager:
                     # Built now, delivered once stored: a client that sees `final` can read the message.
                     final = hub.build(key, run_id, "final", event.content, metadata)
                     run.closing = True
-                    return final, held
+                    return final
                 if disposition is Disposition.HOLD:
                     held.append(hub.build(key, run_id, kind, event.content, metadata))
                 else:
                     hub.publish(key, run_id, kind, event.content, metadata)
                 starting.agent_started()
-        return None, held
+        return None
 
     async def _store(
         self,
