@@ -18,12 +18,15 @@ from typing import Any
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, RemoveMessage, SystemMessage, ToolMessage
 from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphBubbleUp
+from langgraph.graph.message import REMOVE_ALL_MESSAGES
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from agents.approvals import ApprovalMiddleware
@@ -32,6 +35,7 @@ from agents.context import TurnContext
 AgentGraph = CompiledStateGraph[Any, TurnContext, Any, Any]
 GRAPH_CACHE_SIZE = 256
 log = logging.getLogger("switchboard.agent")
+NOT_RUN = "Not run: the user moved on before this call completed or was approved."
 
 
 class ToolNotBound(RuntimeError):
@@ -47,6 +51,35 @@ def _stand_in(tool: BaseTool) -> BaseTool:
     )
 
 
+_schemas: dict[tuple[str, str, Any], dict[str, Any]] = {}
+SCHEMA_CACHE_SIZE = 4096
+
+
+def _tools_for(model: Any, tools: Sequence[BaseTool]) -> list[Any]:
+    """The turn's tools as the model call binds them: OpenAI-format schemas, converted once per tool.
+
+    A provider model's `bind_tools` regenerates every tool's JSON schema on every call (pydantic schema
+    generation, ~1 ms per tool) — a hosted model's turn paid that before its request went out. The
+    schemas depend only on a tool's name, description and argument model, so they are cached by those;
+    the offline model reads the tool objects themselves (and caches their schemas in its planner)."""
+    if getattr(model, "writes_tokens_to_stream", False):
+        return list(tools)
+    converted = []
+    for tool in tools:
+        key = (tool.name, tool.description, tool.args_schema)
+        try:
+            schema = _schemas.get(key)
+        except TypeError:  # an argument schema given as a dict: not cacheable by value here
+            converted.append(convert_to_openai_tool(tool))
+            continue
+        if schema is None:
+            if len(_schemas) >= SCHEMA_CACHE_SIZE:
+                _schemas.clear()
+            schema = _schemas[key] = convert_to_openai_tool(tool)
+        converted.append(schema)
+    return converted
+
+
 class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
     """Binds this turn's tools and system prompt to the model call, and runs this turn's tool instances."""
 
@@ -58,7 +91,9 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
         context = request.runtime.context
         if context is not None:
             prompt = SystemMessage(context.system_prompt) if context.system_prompt else None
-            request = request.override(tools=list(context.tools), system_message=prompt)
+            request = request.override(tools=_tools_for(request.model, context.tools), system_message=prompt)
+            if context.on_model_call is not None:
+                context.on_model_call()
         return await handler(request)
 
     async def awrap_tool_call(
@@ -82,6 +117,30 @@ class TurnInputsMiddleware(AgentMiddleware[Any, TurnContext]):
             return ToolMessage(text, tool_call_id=str(request.tool_call["id"]), name=name, status="error")
 
 
+class OpenToolCallsMiddleware(AgentMiddleware[Any, TurnContext]):
+    """Answers the tool calls an earlier turn left open, before the model sees the new message.
+
+    A turn cancelled mid-call, or an approval the user moved on from, leaves an AI message whose calls
+    have no result; every provider refuses such a history. Done here, on the state the run loaded
+    anyway, rather than by reading the checkpoint once more before each turn."""
+
+    def before_agent(self, state: Any, runtime: Runtime[TurnContext]) -> dict[str, Any] | None:
+        messages: list[AnyMessage] = list(state.get("messages", []))
+        answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+        if all(call["id"] in answered for m in messages if isinstance(m, AIMessage) for call in m.tool_calls):
+            return None
+        repaired: list[AnyMessage] = []
+        for message in messages:
+            repaired.append(message)
+            if isinstance(message, AIMessage):
+                repaired.extend(
+                    ToolMessage(NOT_RUN, tool_call_id=str(call["id"]), name=call["name"], status="error")
+                    for call in message.tool_calls
+                    if call["id"] not in answered
+                )
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), *repaired]}
+
+
 class AgentGraphs:
     """Compiled agent graphs for one model and checkpointer, cached by tool names (LRU)."""
 
@@ -98,7 +157,7 @@ class AgentGraphs:
             graph = create_agent(
                 self.model,
                 [_stand_in(tool) for tool in tools],
-                middleware=[TurnInputsMiddleware(), ApprovalMiddleware()],
+                middleware=[OpenToolCallsMiddleware(), TurnInputsMiddleware(), ApprovalMiddleware()],
                 context_schema=TurnContext,
                 checkpointer=self.checkpointer,
             )

@@ -42,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
@@ -63,7 +63,6 @@ from agents.translate import StreamTranslator, approval_event
 
 log = logging.getLogger("switchboard.agent")
 RECURSION_LIMIT = 40
-NOT_RUN = "Not run: the user moved on before this call completed or was approved."
 
 
 def _as_decision(raw: Any) -> ApprovalDecision:
@@ -106,13 +105,16 @@ class AgentRunner:
         tools: Sequence[BaseTool] = (),
         policy: ApprovalPolicy | None = None,
         system_prompt: str = "",
+        on_model_call: Callable[[], None] | None = None,
     ) -> AsyncGenerator[AgentEvent, None]:
-        """Stream one turn (a new user `message`) or its continuation (approval `decisions`)."""
+        """Stream one turn (a new user `message`) or its continuation (approval `decisions`).
+
+        `on_model_call` is called as each model call begins (see `TurnContext`)."""
         if message is None and not decisions:
             raise ValueError("run_turn needs a user message or approval decisions")
         graph = self.graphs.for_tools(tools)
         config = self._config(thread_id)
-        context = TurnContext.build(tools, policy or ApprovalPolicy(), system_prompt)
+        context = TurnContext.build(tools, policy or ApprovalPolicy(), system_prompt, on_model_call)
         payload: Any
         turn = StreamTranslator()
         if decisions:
@@ -123,9 +125,8 @@ class AgentRunner:
                 for pending in await self.pending_approvals(thread_id, tools):
                     yield approval_event(pending)
                 return
-        else:
-            unanswered = await self._unanswered_calls(graph, config)
-            payload = {"messages": [*unanswered, HumanMessage(message or "")]}
+        else:  # calls an earlier turn left open are answered inside the run (OpenToolCallsMiddleware)
+            payload = {"messages": [HumanMessage(message or "")]}
         yield AgentEvent("agent_event", "", {"event_type": "thinking", "details": {}})
         # durability="exit": one checkpoint when the run ends (answered, paused for approval, failed or
         # cancelled) instead of one per step. A turn is the unit the backend persists too, and a turn
@@ -191,20 +192,6 @@ class AgentRunner:
             if isinstance(message, ToolMessage)
         }
         return Command(resume=resume), reported
-
-    @staticmethod
-    async def _unanswered_calls(graph: AgentGraph, config: RunnableConfig) -> list[ToolMessage]:
-        """Results for tool calls a cancelled or abandoned turn left open (every provider wants them)."""
-        state = await graph.aget_state(config)
-        messages: list[BaseMessage] = list(state.values.get("messages", [])) if state.values else []
-        answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
-        return [
-            ToolMessage(NOT_RUN, tool_call_id=str(call["id"]), name=call["name"], status="error")
-            for m in messages
-            if isinstance(m, AIMessage)
-            for call in m.tool_calls
-            if call["id"] not in answered
-        ]
 
     async def pending_approvals(self, thread_id: str, tools: Sequence[BaseTool] = ()) -> list[ApprovalRequest]:
         """Approvals the thread is waiting for, read back from the checkpoint (e.g. after a restart)."""

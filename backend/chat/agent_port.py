@@ -6,7 +6,7 @@ model, never a fake.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,6 +53,7 @@ class AgentPort(Protocol):
         tools: Sequence[BaseTool],
         policy: Any = None,
         system_prompt: str = "",
+        on_model_call: Callable[[], None] | None = None,
     ) -> AsyncGenerator[AgentEventLike, None]: ...
 
     async def rewind(self, thread_id: str, keep_user_turns: int) -> None: ...

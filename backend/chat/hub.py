@@ -237,6 +237,31 @@ class StreamHub:
         stream = self._streams.get(session_id)
         return stream.run if stream else None
 
+    def begin_run(self, session_id: str, run: RunningTurn, stored_next_seq: int) -> None:
+        """Make `run` the session's running turn; its frames number on from the stored seq or later."""
+        stream = self.ensure(session_id, stored_next_seq)
+        stream.next_seq = max(stream.next_seq, stored_next_seq)
+        stream.run = run
+
+    def next_seq(self, session_id: str) -> int | None:
+        """The seq the session's next frame will take (None: no stream in this process)."""
+        stream = self._streams.get(session_id)
+        return stream.next_seq if stream else None
+
+    def end_run(self, session_id: str, run: RunningTurn) -> None:
+        """The turn's frames are all delivered: it no longer runs (a newer run is left alone)."""
+        stream = self._streams.get(session_id)
+        if stream is not None and stream.run is run:
+            stream.run = None
+
+    def running_turns(self) -> list[RunningTurn]:
+        """Every turn running in this process."""
+        return [s.run for s in self._streams.values() if s.run is not None]
+
+    def running_tasks(self) -> list[asyncio.Task[None]]:
+        """The tasks of the turns running in this process (for the shutdown drain)."""
+        return [s.run.task for s in self._streams.values() if s.run is not None and s.run.task is not None]
+
     def active_counts(self) -> tuple[int, int]:
         """(connected subscribers, running turns) for the admin overview and metrics."""
         subscribers = sum(len(s.subscribers) for s in self._streams.values())

@@ -4,6 +4,13 @@ A turn is started by a `message`, `regenerate`, `edit` or `approval` (from WebSo
 blocking endpoint); it runs as its own task, publishes frames through the hub, and is persisted once
 when it ends (assistant message, tool messages, the non-token frames for replay, the session's seq).
 A client disconnecting does not stop it; `cancel` from any of the owner's connections does.
+
+The pieces: `preparation` (what the request means for the session), `recorder` (the stream folded
+into an outcome), `persistence` (the rows), `admission` (first tokens before more tokens); this
+module is the lifecycle that ties them together. The first token waits only on what it needs: the
+session check, the user's tools and the agent's start. A new message's rows are written beside the
+agent's start and committed before the turn's first frame goes out (so a restart after a crash
+still knows the turn existed); the answer's rows before its `final` is delivered.
 """
 
 from __future__ import annotations
@@ -11,37 +18,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
-
-from backend.audit.service import record_audit
 from backend.context import AppContext
-from backend.errors import AppError, Forbidden, NotFound
+from backend.errors import AppError
 from backend.integrations.health import tracker_of
-from backend.models.chat import ChatEvent, ChatMessage, ChatSession
+from backend.models.chat import ChatSession
 from backend.models.user import User
 from backend.observability.activity import activity_of
-from backend.platform.sources import chat_turn_finished
 from tools.tooling import call_observer
 
 from . import service
-from .agent_port import AgentPort, Decision, TurnInputs
-from .approvals import pending_approvals
+from .admission import StartingTurn, StreamPacer, TurnAdmission
+from .agent_port import AgentPort, TurnInputs
 from .hub import Frame, RunningTurn, StreamHub
+from .persistence import FinishedTurn, latest_assistant_message, persist_turn
+from .preparation import PreparedTurn, TurnKind, TurnRequest, prepare_turn
+from .recorder import Disposition, TurnRecorder
+from .start_writes import StartWriter
 from .tool_labels import label_fields, policies_by_name
 
 if TYPE_CHECKING:
     from .relay import ChatRelay
 
+__all__ = ["RunInProgress", "TurnKind", "TurnManager", "TurnRequest", "latest_assistant_message"]
+
 log = logging.getLogger("switchboard.chat")
 
-TurnKind = Literal["message", "first", "regenerate", "edit", "approval"]
 # After a crash mid-turn, the frames of the lost turn were seen by clients but never persisted;
 # skipping ahead keeps `seq` strictly increasing for them.
 SEQ_GAP_AFTER_CRASH = 100_000
@@ -50,30 +55,6 @@ SEQ_GAP_AFTER_CRASH = 100_000
 class RunInProgress(AppError):
     status_code = 409
     code = "run_in_progress"
-
-
-@dataclass
-class TurnRequest:
-    kind: TurnKind
-    message: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    edit_message_id: uuid.UUID | None = None
-    decision: Decision | None = None
-    # An API key's scopes (None: a person's own session): they bound the turn's tools and approvals.
-    scopes: frozenset[str] | None = None
-    api_key_id: str | None = None  # the key that started the turn: revoking it stops the turn
-
-
-@dataclass
-class _Prepared:
-    run_id: str
-    message: str | None
-    decisions: list[Decision] | None
-    assistant_message_id: uuid.UUID
-    # Tool calls started before this stretch of the turn (the one paused for approval): name and args,
-    # so the stored assistant message records what ran even though its `tool_call` frame came earlier.
-    earlier_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
-    scopes: frozenset[str] | None = None
 
 
 InputsFactory = Callable[[User, uuid.UUID, frozenset[str] | None], Awaitable[TurnInputs]]
@@ -87,6 +68,11 @@ class TurnManager:
         self.hub = hub
         self.agent = agent
         self.inputs = inputs
+        self.admission = TurnAdmission()
+        # SQLite has one writer: turns' writes queue here, not in SQLite's sleeping busy handler while
+        # holding a pooled connection. PostgreSQL takes a few at once.
+        self.write_slot = asyncio.Semaphore(1 if app.db.url.startswith("sqlite") else 4)
+        self.start_writer = StartWriter(app, self.write_slot)
         self.on_turn_finished: Callable[[uuid.UUID, dict[str, Any]], Awaitable[None]] | None = None
         # Across replicas (REDIS_URL): "a turn runs elsewhere", remote cancel, the frames relayed.
         self.relay: ChatRelay | None = None
@@ -94,22 +80,28 @@ class TurnManager:
     # ------------------------------------------------------------------ public API
 
     async def start(self, user: User, session_id: uuid.UUID, request: TurnRequest) -> RunningTurn:
-        """Prepare the history and launch the turn; `RunInProgress` if one is already running."""
+        """Prepare the turn and launch it; `RunInProgress` if one is already running."""
         key = str(session_id)
-        async with self.hub.lock(key):
-            current = self.hub.running(key)
-            if current is not None and current.closing:
-                await current.done.wait()  # the answer is out; its rows are being written
-            if self.hub.running(key) is not None:
-                await self._refuse_busy(user, session_id)
-            if self.relay is not None and not await self.relay.claim(key, str(user.id)):
-                await self._refuse_busy(user, session_id)
-            try:
-                return await self._launch(user, session_id, request)
-            except BaseException:
-                if self.relay is not None:  # the turn did not start: free the session at once
-                    await self.relay.finish(key, [])
-                raise
+        starting = self.admission.start_turn()  # released by the turn's first token (or its failure)
+        try:
+            async with self.hub.lock(key):
+                current = self.hub.running(key)
+                if current is not None and current.closing:
+                    await current.done.wait()  # the answer is out; its rows are being written
+                if self.hub.running(key) is not None:
+                    await self._refuse_busy(user, session_id)
+                if self.relay is not None and not await self.relay.claim(key, str(user.id)):
+                    await self._refuse_busy(user, session_id)
+                await starting.take_slot()
+                try:
+                    return await self._launch(user, session_id, request, starting)
+                except BaseException:
+                    if self.relay is not None:  # the turn did not start: free the session at once
+                        await self.relay.finish(key, [])
+                    raise
+        except BaseException:
+            starting.release()
+            raise
 
     async def _refuse_busy(self, user: User, session_id: uuid.UUID) -> None:
         """A turn runs: someone else's session is still a 404 (it must not reveal that it exists)."""
@@ -117,24 +109,11 @@ class TurnManager:
             await service.get_owned(session, user.id, session_id)
         raise RunInProgress("A reply is still being generated in this session; cancel it or wait.")
 
-    async def _launch(self, user: User, session_id: uuid.UUID, request: TurnRequest) -> RunningTurn:
-        """Store the turn's input and start its task (the session is already claimed)."""
-        key = str(session_id)
-        async with self.app.db.session() as session:
-            chat = await service.get_owned(session, user.id, session_id)
-            if chat.status == "running":  # a previous process died during a turn
-                chat.next_seq += SEQ_GAP_AFTER_CRASH
-                chat.status = "active"
-            stream = self.hub.ensure(key, chat.next_seq)
-            stream.next_seq = max(stream.next_seq, chat.next_seq)
-            with session.no_autoflush:  # no write before the checkpointer's rewind (SQLite lock)
-                prepared = await self._prepare(session, chat, request)
-            chat.status = "running"
-            chat.next_seq = stream.next_seq
-        run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id), api_key_id=request.api_key_id or "")
-        stream.run = run
-        run.task = asyncio.create_task(self._execute(user, session_id, prepared, run), name=f"turn-{key}")
-        return run
+    def stop_user(self, subject: str) -> None:
+        """Cancel every turn running here of this user, or started with this API key (access revoked)."""
+        for run in self.hub.running_turns():
+            if not run.closing and run.task is not None and subject in (run.owner_id, run.api_key_id):
+                run.task.cancel()
 
     async def cancel(self, user: User, session_id: uuid.UUID) -> bool:
         """Stop the running turn of a session the user owns; True when there was one."""
@@ -146,29 +125,17 @@ class TurnManager:
         run.task.cancel()
         return True
 
-    def stop_user(self, subject: str) -> None:
-        """Cancel every turn running here of this user, or started with this API key (access revoked)."""
-        for stream in list(self.hub._streams.values()):
-            run = stream.run
-            if run is None or run.closing or run.task is None:
-                continue
-            if subject in (run.owner_id, run.api_key_id):
-                run.task.cancel()
-
     async def has_unanswered_first_message(self, session_id: uuid.UUID) -> bool:
         """A session created with POST /chat/sessions whose first message nobody has answered yet."""
         if self.hub.running(str(session_id)) is not None:
             return False
         async with self.app.db.session() as session:
-            roles = list(
-                await session.scalars(select(ChatMessage.role).where(ChatMessage.session_id == session_id).limit(2))
-            )
             chat = await session.get(ChatSession, session_id)
-        return roles == ["user"] and chat is not None and chat.status == "active"
+            return chat is not None and await service.first_unanswered(session, chat)
 
     async def shutdown(self) -> None:
         """Let running turns finish (graceful drain), bounded; cancel what is left."""
-        tasks = [s.run.task for s in list(self.hub._streams.values()) if s.run and s.run.task]
+        tasks = self.hub.running_tasks()
         if not tasks:
             return
         _, pending = await asyncio.wait(tasks, timeout=20)
@@ -177,165 +144,73 @@ class TurnManager:
         if pending:
             await asyncio.wait(pending, timeout=5)
 
-    # ------------------------------------------------------------------ preparation
+    # ------------------------------------------------------------------ start
 
-    async def _prepare(self, session: Any, chat: ChatSession, request: TurnRequest) -> _Prepared:
-        run_id = uuid.uuid4().hex
-        assistant_id = uuid.uuid4()
-        if request.kind == "message":  # needs none of the history: a long chat costs no more per turn
-            assert request.message is not None
-            await service.add_message(
-                session, chat, role="user", content=request.message, metadata=request.metadata, run_id=run_id
-            )
-            return _Prepared(run_id, request.message, None, assistant_id, scopes=request.scopes)
-        active = await service.active_messages(session, chat.id)
-        users = [m for m in active if m.role == "user"]
-        if request.kind == "first":
-            if [m.role for m in active] != ["user"]:  # none, or answered meanwhile by another connection
-                raise NotFound("The session has no unanswered first message", code="nothing_to_answer")
-            return _Prepared(run_id, users[-1].content, None, assistant_id, scopes=request.scopes)
-        if request.kind == "regenerate":
-            if not users:
-                raise AppError("There is no message to regenerate an answer for", code="nothing_to_regenerate")
-            last_user = users[-1]
-            # The checkpointer writes on its own connection: rewind before this transaction writes,
-            # or SQLite's single writer lock would make the two wait on each other.
-            await self.agent.rewind(str(chat.id), keep_user_turns=len(users) - 1)
-            await service.supersede_from(session, chat.id, last_user.position + 1)
-            return _Prepared(run_id, last_user.content, None, assistant_id, scopes=request.scopes)
-        if request.kind == "edit":
-            target = next((m for m in users if m.id == request.edit_message_id), None)
-            if target is None:
-                raise NotFound("That message is not an active user message of this session")
-            assert request.message is not None
-            kept = sum(1 for m in users if m.position < target.position)
-            await self.agent.rewind(str(chat.id), keep_user_turns=kept)  # before writing (see regenerate)
-            await service.supersede_from(session, chat.id, target.position)
-            await service.add_message(
-                session,
-                chat,
-                role="user",
-                content=request.message,
-                metadata={"edited_from": str(target.id)},
-                run_id=run_id,
-            )
-            return _Prepared(run_id, request.message, None, assistant_id, scopes=request.scopes)
-        # approval: continue the paused turn under its run id
-        assert request.decision is not None
-        pending = await pending_approvals(session, chat) if chat.status == "awaiting_approval" else {}
-        if not pending:
-            raise AppError(
-                "Nothing in this session is waiting for approval", code="no_pending_approval", status_code=409
-            )
-        paused = pending.get(request.decision.tool_call_id)
-        if paused is None:
-            raise AppError("Unknown tool_call_id for the pending approval", code="unknown_tool_call", status_code=422)
-        asked = paused.frame.get("metadata", {})
-        needed = asked.get("scope")
-        if request.scopes is not None and needed not in request.scopes:
-            raise Forbidden(f"This API key lacks the {needed!r} scope this approval needs", code="insufficient_scope")
-        decision = request.decision
-        args = decision.args if decision.decision == "edit" and decision.args is not None else asked.get("args", {})
-        earlier = {decision.tool_call_id: {"name": asked.get("tool_name"), "args": args}}
-        return _Prepared(paused.run_id, None, [decision], assistant_id, earlier, request.scopes)
+    async def _launch(
+        self, user: User, session_id: uuid.UUID, request: TurnRequest, starting: StartingTurn
+    ) -> RunningTurn:
+        """Check and prepare the turn, then start its task (the session is already claimed)."""
+        key = str(session_id)
+        async with self.app.db.session() as session:
+            chat = await service.get_owned(session, user.id, session_id)
+            crashed = chat.status == "running"  # a previous process died during a turn
+            if crashed:
+                chat.next_seq += SEQ_GAP_AFTER_CRASH
+            with session.no_autoflush:  # no write before the checkpointer's rewind (SQLite lock)
+                prepared = await prepare_turn(session, chat, request, self.agent)
+            next_seq = max(self.hub.next_seq(key) or 0, chat.next_seq)
+            if crashed or prepared.start_write is None:
+                # Written here, in one transaction with the seq gap or the rewritten history.
+                write = prepared.start_write
+                if write is not None and write.user_message is not None:
+                    await service.add_message(
+                        session,
+                        chat,
+                        role="user",
+                        content=write.user_message,
+                        metadata=write.metadata,
+                        run_id=prepared.run_id,
+                    )
+                prepared.start_write = None
+                chat.status = "running"
+                chat.next_seq = next_seq
+        # Committed: from here on the session runs this turn.
+        run = RunningTurn(run_id=prepared.run_id, owner_id=str(user.id), api_key_id=request.api_key_id or "")
+        self.hub.begin_run(key, run, next_seq)
+        run.task = asyncio.create_task(self._run(user, session_id, prepared, run, starting), name=f"turn-{key}")
+        return run
 
-    # ------------------------------------------------------------------ execution
+    # ------------------------------------------------------------------ run
 
-    async def _execute(self, user: User, session_id: uuid.UUID, prepared: _Prepared, run: RunningTurn) -> None:
+    async def _run(
+        self, user: User, session_id: uuid.UUID, prepared: PreparedTurn, run: RunningTurn, starting: StartingTurn
+    ) -> None:
         key = str(session_id)
         run_id = prepared.run_id
         message_id = str(prepared.assistant_message_id)
-        tokens: list[str] = []
-        tool_calls: dict[str, dict[str, Any]] = {}
+        recorder = TurnRecorder(prepared.earlier_calls)
         final: Frame | None = None
-        paused = False
-        decisions: list[dict[str, Any]] = []
-        token_index = 0
-        publish = self.hub.publish
-        publish_token = self.hub.publish_token
         held: list[Frame] = []  # frames delivered only after the turn's state is stored
+        start_write: asyncio.Future[None] | None = None
+        if prepared.start_write is not None:
+            start_write = self.start_writer.submit(session_id, run_id, prepared.start_write)
 
         def close_turn(reason: str) -> Frame:
             """The turn's one `final` when the agent could not give it: the partial answer is kept."""
             meta = {"session_id": key, "message_id": message_id, "tokens_used": 0, "finish_reason": reason}
-            return self.hub.build(key, run_id, "final", "".join(tokens), meta)
+            return self.hub.build(key, run_id, "final", recorder.outcome.text, meta)
 
-        turn_started = time.monotonic()
-        first_token_s: float | None = None
         # Every real connector call of this turn updates its integration's live health (in memory).
         observing = call_observer.set(tracker_of(self.app).record)
         try:
-            inputs = await self.inputs(user, session_id, prepared.scopes)
-            policies = policies_by_name(inputs.tools)
-            events = self.agent.run_turn(
-                thread_id=key,
-                message=prepared.message,
-                decisions=prepared.decisions,
-                tools=inputs.tools,
-                policy=inputs.policy,
-                system_prompt=inputs.system_prompt,
-            )
-            async with contextlib.aclosing(events):
-                async for event in events:
-                    kind = event.type
-                    if kind == "token":
-                        if first_token_s is None:
-                            first_token_s = time.monotonic() - turn_started
-                        tokens.append(event.content)
-                        publish_token(key, run_id, event.content, token_index, message_id)
-                        token_index += 1
-                        continue
-                    metadata = dict(event.metadata)
-                    if kind == "final":
-                        metadata.update(session_id=key, message_id=message_id)
-                        # Built now, delivered once stored: a client that sees `final` can read the message.
-                        final = self.hub.build(key, run_id, "final", event.content, metadata)
-                        run.closing = True
-                        break
-                    if kind in ("tool_call", "tool_result"):
-                        name = str(metadata.get("tool_name"))
-                        call_args = metadata.get("args")
-                        if kind == "tool_result":
-                            call_args = tool_calls.get(str(metadata.get("tool_call_id")), {}).get("args")
-                        metadata.update(label_fields(policies.get(name), call_args))
-                    if kind == "tool_call":
-                        tool_calls[str(metadata.get("tool_call_id"))] = {
-                            "id": metadata.get("tool_call_id"),
-                            "name": metadata.get("tool_name"),
-                            "args": metadata.get("args", {}),
-                            "status": "started",
-                            "label": metadata.get("tool_label"),
-                            "integration_type": metadata.get("integration_type"),
-                        }
-                    elif kind == "tool_result":
-                        call_id = str(metadata.get("tool_call_id"))
-                        started = prepared.earlier_calls.get(call_id, {})
-                        call = tool_calls.setdefault(
-                            call_id,
-                            {"id": call_id, "name": metadata.get("tool_name"), "args": started.get("args", {})},
-                        )
-                        call.setdefault("label", metadata.get("tool_label"))
-                        call.setdefault("integration_type", metadata.get("integration_type"))
-                        call.update(status=metadata.get("status"), result=metadata.get("result"))
-                    elif kind == "approval_required":
-                        paused = True  # delivered once the paused state is stored, like `final`
-                        held.append(self.hub.build(key, run_id, kind, event.content, metadata))
-                        continue
-                    elif kind == "error" and metadata.get("code") == "invalid_edit":
-                        paused = True  # the approval is still pending; the client may answer again
-                        held.append(self.hub.build(key, run_id, kind, event.content, metadata))
-                        continue
-                    elif kind == "agent_event" and metadata.get("event_type") == "approval_decision":
-                        decisions.append(dict(metadata.get("details") or {}))
-                    publish(key, run_id, kind, event.content, metadata)
+            final = await self._stream(user, session_id, prepared, run, recorder, starting, start_write, held)
         except asyncio.CancelledError:
-            paused = False
-            if final is None:
-                final = close_turn("cancelled")
+            recorder.interrupted()
+            final = close_turn("cancelled")
         except Exception:
             log.exception("turn %s of session %s failed", run_id, key)
-            paused = False
-            publish(
+            recorder.interrupted()
+            self.hub.publish(
                 key,
                 run_id,
                 "error",
@@ -345,16 +220,13 @@ class TurnManager:
             final = close_turn("error")
         finally:
             call_observer.reset(observing)
-        if final is None and not paused:
+            starting.release()
+        if final is None and not recorder.outcome.paused:
             # The agent stream ended without a final (should not happen): close the turn honestly.
             final = close_turn("error")
         run.closing = True  # nothing more will stream; a new turn waits for the rows below
         try:
-            await asyncio.shield(
-                self._persist(
-                    user, session_id, run, prepared, final, paused, list(tool_calls.values()), decisions, held
-                )
-            )
+            await asyncio.shield(self._store(user, session_id, prepared, run, recorder, final, held, start_write))
         except Exception:
             log.exception("persisting turn %s of session %s failed", run_id, key)
         finally:
@@ -363,131 +235,124 @@ class TurnManager:
                 await self.relay.finish(key, closing)
             for frame in closing:
                 self.hub.deliver(key, frame)
-            stream = self.hub.stream(key)
-            if stream is not None and stream.run is run:
-                stream.run = None
-            self._count(final, tool_calls.values(), token_index, first_token_s, decisions)
+            self.hub.end_run(key, run)
+            self._count(final, recorder, len(recorder.outcome.tokens))
             run.done.set()
 
-    def _count(
+    async def _stream(
         self,
+        user: User,
+        session_id: uuid.UUID,
+        prepared: PreparedTurn,
+        run: RunningTurn,
+        recorder: TurnRecorder,
+        starting: StartingTurn,
+        start_write: asyncio.Future[None] | None,
+        held: list[Frame],
+    ) -> Frame | None:
+        """Run the agent and publish its frames; the `final` to deliver once stored (None: paused).
+
+        Frames to deliver only after the turn's state is stored go to `held`."""
+        key = str(session_id)
+        run_id = prepared.run_id
+        message_id = str(prepared.assistant_message_id)
+        hub = self.hub
+        publish_token = hub.publish_token
+        pacer = StreamPacer(self.admission)
+        inputs = await self.inputs(user, session_id, prepared.scopes)
+        policies = policies_by_name(inputs.tools)
+        events = self.agent.run_turn(
+            thread_id=key,
+            message=prepared.message,
+            decisions=prepared.decisions,
+            tools=inputs.tools,
+            policy=inputs.policy,
+            system_prompt=inputs.system_prompt,
+            on_model_call=starting.model_called,
+        )
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if start_write is not None:  # nothing goes out before the turn is known to the database
+                    if not start_write.done():
+                        starting.leave_slot()  # waiting on a commit is not set-up work
+                        await asyncio.shield(start_write)
+                    start_write.result()
+                    start_write = None
+                    starting.agent_started()
+                kind = event.type
+                if kind == "token":
+                    publish_token(key, run_id, event.content, recorder.token(event.content), message_id)
+                    if not starting.released:
+                        starting.release()  # this turn's first token is out: it no longer holds others
+                    else:
+                        await pacer.between_tokens()
+                    continue
+                metadata = dict(event.metadata)
+                if kind in ("tool_call", "tool_result"):  # the tool in people's words (labels, summary)
+                    call_args = metadata.get("args")
+                    if kind == "tool_result":
+                        call_args = recorder.outcome.tool_calls.get(str(metadata.get("tool_call_id")), {}).get("args")
+                    metadata.update(label_fields(policies.get(str(metadata.get("tool_name"))), call_args))
+                disposition = recorder.fold(kind, event.content, metadata)
+                if disposition is Disposition.FINAL:
+                    metadata.update(session_id=key, message_id=message_id)
+                    # Built now, delivered once stored: a client that sees `final` can read the message.
+                    final = hub.build(key, run_id, "final", event.content, metadata)
+                    run.closing = True
+                    return final
+                if disposition is Disposition.HOLD:
+                    held.append(hub.build(key, run_id, kind, event.content, metadata))
+                else:
+                    hub.publish(key, run_id, kind, event.content, metadata)
+                starting.agent_started()
+        return None
+
+    async def _store(
+        self,
+        user: User,
+        session_id: uuid.UUID,
+        prepared: PreparedTurn,
+        run: RunningTurn,
+        recorder: TurnRecorder,
         final: Frame | None,
-        tool_calls: Any,
-        tokens: int,
-        first_token_s: float | None,
-        decisions: list[dict[str, Any]],
+        held: list[Frame],
+        start_write: asyncio.Future[None] | None,
     ) -> None:
+        """The turn's rows, after its start's rows (a turn cut short before its first frame has them too)."""
+        await self.admission.yield_to_starting()  # storing a finished answer can wait for a first token
+        if start_write is not None:
+            await start_write  # a turn cut short before its first frame: its start rows first (or its failure)
+        finished = FinishedTurn(
+            session_id=session_id,
+            run_id=prepared.run_id,
+            assistant_message_id=prepared.assistant_message_id,
+            outcome=recorder.outcome,
+            frames=[*run.frames, *held, *([final] if final is not None else [])],
+            held=held,
+            final=final,
+            next_seq=self.hub.next_seq(str(session_id)),
+        )
+        async with self.write_slot:
+            stored = await persist_turn(self.app, user, finished)
+        if stored and final is not None and self.on_turn_finished is not None:
+            with contextlib.suppress(Exception):
+                await self.on_turn_finished(session_id, final.data)
+
+    def _count(self, final: Frame | None, recorder: TurnRecorder, tokens: int) -> None:
         """Prometheus counters and the admin charts' series for one finished (or paused) stretch of a turn."""
-        outcomes_now = [str(c.get("status")) for c in tool_calls if c.get("status") in ("completed", "failed")]
+        outcome = recorder.outcome
         reason = str(final.data["metadata"].get("finish_reason", "stop")) if final is not None else None
         activity_of(self.app).record_turn(
-            reason, outcomes_now, first_token_s, [str(d.get("decision")) for d in decisions]
+            reason,
+            [str(call.get("status")) for call in outcome.finished_calls()],
+            recorder.first_token_s,
+            [str(decision.get("decision")) for decision in outcome.decisions],
         )
         metrics = self.app.extras.get("metrics")
         if metrics is None:
             return
-        outcomes = [str(call.get("status")) for call in tool_calls if call.get("status") in ("completed", "failed")]
+        outcomes = [str(call.get("status")) for call in recorder.outcome.finished_calls()]
         if final is None:  # paused for approval: the turn goes on later, its tools ran now
             metrics.record_turn(None, tokens, outcomes)
             return
         metrics.record_turn(str(final.data["metadata"].get("finish_reason", "stop")), tokens, outcomes)
-
-    async def _persist(
-        self,
-        user: User,
-        session_id: uuid.UUID,
-        run: RunningTurn,
-        prepared: _Prepared,
-        final: Frame | None,
-        paused: bool,
-        tool_calls: list[dict[str, Any]],
-        decisions: list[dict[str, Any]],
-        held: list[Frame],
-    ) -> None:
-        key = str(session_id)
-        stream = self.hub.stream(key)
-        async with self.app.db.session() as session:
-            chat = await session.get(ChatSession, session_id)
-            if chat is None:  # deleted while the turn ran
-                return
-            # Set before the first flush below, so the session row is updated once, not per statement.
-            chat.status = "awaiting_approval" if paused else "active"
-            chat.next_seq = stream.next_seq if stream is not None else chat.next_seq
-            chat.last_activity_at = datetime.now(UTC)
-            frames = [*run.frames, *held, *([final] if final is not None else [])]
-            events = [
-                {"session_id": session_id, "seq": f.seq, "run_id": f.data["run_id"], "type": f.type, "frame": f.data}
-                for f in frames
-                if f.type != "token"
-            ]
-            for call in tool_calls:
-                if call.get("status") in ("completed", "failed"):
-                    await service.add_message(
-                        session,
-                        chat,
-                        role="tool",
-                        content=_tool_text(call.get("result")),
-                        metadata={
-                            "tool_call_id": call.get("id"),
-                            "tool_name": call.get("name"),
-                            "status": call.get("status"),
-                        },
-                        run_id=prepared.run_id,
-                    )
-            if final is not None:
-                meta = final.data["metadata"]
-                usage = meta.get("usage") or {}
-                if not usage.get("total") and meta.get("tokens_used"):
-                    usage = {"output": meta["tokens_used"], "total": meta["tokens_used"]}
-                await service.add_message(
-                    session,
-                    chat,
-                    role="assistant",
-                    content=final.data["content"],
-                    tool_calls=tool_calls or None,
-                    run_id=prepared.run_id,
-                    finish_reason=meta.get("finish_reason"),
-                    usage=usage,
-                    message_id=prepared.assistant_message_id,
-                    metadata={"usage": usage} if usage else {},
-                )
-            if events:  # one executemany, no RETURNING per row; after the flushes above (no re-UPDATE)
-                await session.execute(insert(ChatEvent), events)
-            for decision in decisions:
-                await record_audit(
-                    session,
-                    action="approval.decision",
-                    actor=user,
-                    session_id=session_id,
-                    integration_id=decision.get("integration_id"),
-                    outcome="success" if decision.get("decision") in ("approve", "edit", "allow") else "failure",
-                    details={k: v for k, v in decision.items() if k != "args"},
-                )
-            # chat.message.completed / approval.required, committed with the turn's rows.
-            approvals = [f.data for f in held if f.type == "approval_required"]
-            await chat_turn_finished(self.app, session, user, key, final.data if final is not None else None, approvals)
-        if final is not None and self.on_turn_finished is not None:
-            with contextlib.suppress(Exception):
-                await self.on_turn_finished(session_id, final.data)
-
-
-def _tool_text(result: Any) -> str:
-    if isinstance(result, str):
-        return result
-    import json
-
-    return json.dumps(result, ensure_ascii=False, default=str)
-
-
-async def latest_assistant_message(app: AppContext, session_id: uuid.UUID) -> ChatMessage | None:
-    async with app.db.session() as session:
-        return await session.scalar(
-            select(ChatMessage)
-            .where(
-                ChatMessage.session_id == session_id,
-                ChatMessage.role == "assistant",
-                ChatMessage.superseded.is_(False),
-            )
-            .order_by(ChatMessage.position.desc())
-            .limit(1)
-        )

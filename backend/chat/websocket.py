@@ -8,6 +8,7 @@ socket stays open; frames over 64 KiB are refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -27,6 +28,7 @@ from backend.platform.socket_auth import SocketKeyResult, socket_key_auth, socke
 from backend.security.principals import ChannelGuard, Refusal
 
 from . import service
+from .admission import TurnAdmission
 from .agent_port import Decision
 from .hub import Frame, StreamHub, Subscription
 from .replay import missed_frames
@@ -228,8 +230,13 @@ class ChatConnection:
 @router.websocket("/chat/ws/{session_id}")
 async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     app: AppContext = websocket.app.state.ctx
+    admission: TurnAdmission = app.extras["turns"].admission
     await websocket.accept()
-    auth = await _authenticate(websocket, app)
+    # Set-up work takes a slot (first tokens before more tokens: see admission.py), but never while
+    # waiting for a client's auth frame.
+    presented = websocket.headers.get("x-api-key") or _bearer(websocket)
+    async with admission.setup_slot() if presented else contextlib.nullcontext():
+        auth = await _authenticate(websocket, app)
     if auth.principal is None and websocket.client_state == WebSocketState.DISCONNECTED:
         return
     if auth.principal is None:
@@ -243,7 +250,7 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     except ValueError:
         await websocket.close(code=CLOSE_NOT_FOUND, reason="unknown session")
         return
-    async with app.db.session() as session:  # one short transaction for everything the socket reads
+    async with admission.setup_slot(), app.db.session() as session:  # one short transaction for all it reads
         chat = await session.get(ChatSession, parsed_id)
         unanswered = chat is not None and chat.user_id == user.id and await service.first_unanswered(session, chat)
     if chat is None:

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agents.checkpoint import open_checkpointer
+from agents.graph import _tools_for
 from agents.providers import load_chat_model
 from agents.runtime import AgentRunner
 from tests.agents.agent_helpers import NOTES, collect, notes_tools
@@ -59,3 +61,18 @@ async def test_a_failing_model_provider_ends_the_turn_with_error_and_final(tmp_p
         assert events[1].metadata == {"code": "agent_error", "recoverable": True}
         assert "could not finish this answer" in events[1].content and "sk-test" not in events[1].content
         assert events[2].metadata["finish_reason"] == "error" and events[2].content == ""
+
+
+async def test_a_provider_turn_sends_the_same_tool_schemas_without_regenerating_them(tmp_path: Path) -> None:
+    app = create_app("notebook__read", {"key": "groceries"}, ["Done."])
+    async with serve_app(app) as base_url, open_checkpointer(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}") as saver:
+        runner = AgentRunner(load_chat_model("openai:gpt-test", api_key="sk-test", base_url=f"{base_url}/v1"), saver)
+        first_tools, second_tools = notes_tools(), notes_tools()  # a new toolset per turn, as the backend builds
+        await collect(runner.run_turn(thread_id="a", message="read my groceries note", tools=first_tools))
+        await collect(runner.run_turn(thread_id="b", message="read my groceries note", tools=second_tools))
+    sent = [body["tools"] for body in app.state.requests if body["messages"][-1]["role"] == "user"]
+    assert len(sent) == 2 and sent[0] == sent[1]
+    assert sent[0] == [convert_to_openai_tool(tool) for tool in first_tools]
+    # Converted once per tool, not once per model call: the second turn's tools map to the same schemas.
+    first, second = _tools_for(runner.model, first_tools), _tools_for(runner.model, second_tools)
+    assert len(first) == len(second) == 3 and all(a is b for a, b in zip(first, second, strict=True))

@@ -15,6 +15,7 @@ from langchain_core.tools import BaseTool
 from agents.approvals import ApprovalDecision
 from agents.checkpoint import open_checkpointer
 from agents.events import AgentEvent
+from agents.graph import NOT_RUN
 from agents.offline.model import OfflineChatModel
 from agents.offline.skill import Call, Reply, Step, ToolInfo, Turn
 from agents.policy import ApprovalPolicy, PolicyOverride
@@ -178,6 +179,12 @@ async def test_memory_rewind_and_moving_on_from_a_pending_approval(runner: Agent
     assert events[-1].type == "final" and "milk" in events[-1].content
     history = await runner.history("m")
     assert sum(1 for m in history if m.type == "human") == 3
+    # The dangling call's result follows the message that asked for it, before the new question.
+    asked = next(i for i, m in enumerate(history) if m.type == "ai" and getattr(m, "tool_calls", None))
+    answer = history[asked + 1]
+    assert answer.type == "tool" and answer.content == NOT_RUN
+    assert answer.tool_call_id == history[asked].tool_calls[0]["id"]  # type: ignore[attr-defined]
+    assert history[asked + 2].type == "human"
     await runner.rewind("m", keep_user_turns=1)
     assert sum(1 for m in (await runner.history("m")) if m.type == "human") == 1
 
