@@ -10,6 +10,8 @@ from backend.audit.router import router as audit_router
 from backend.auth.router import router as auth_router
 from backend.chat.router import router as chat_router
 from backend.deps import require_scope
+from backend.hl7.channel_router import queues_router as hl7_queues_router
+from backend.hl7.channel_router import router as hl7_channels_router
 from backend.hl7.router import router as hl7_router
 from backend.integrations.policy import router as integration_policy_router
 from backend.integrations.router import router as integrations_router
@@ -30,6 +32,8 @@ api_router.include_router(integration_policy_router)
 api_router.include_router(patients_router, dependencies=[Depends(require_scope("integrations:read"))])
 api_router.include_router(chat_router, dependencies=[Depends(require_scope("chat"))])
 api_router.include_router(hl7_router, dependencies=[Depends(require_scope("messages:write"))])
+api_router.include_router(hl7_channels_router)  # admins only: closed to API keys
+api_router.include_router(hl7_queues_router)
 api_router.include_router(admin_users_router)
 api_router.include_router(admin_overview_router)
 api_router.include_router(audit_router)

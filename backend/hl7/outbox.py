@@ -1,5 +1,9 @@
 """The durable delivery outbox: claim due deliveries, send over MLLP, record the ACK, retry with back-off.
 
+Two kinds of delivery share this worker, its connections and its wake-up: `parallel` deliveries are
+claimed row by row (below) and sent independently; `fifo` deliveries are drained in sequence by one
+lane per destination (`fifo.FifoLanes`).
+
 Deliveries are rows, so a message accepted is never lost across a restart. Claiming uses
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several server processes share the work without two of them
 sending the same delivery; on SQLite one in-process lock serialises claims. A retry re-sends the same
@@ -27,11 +31,12 @@ from backend.context import AppContext
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
 
+from .fifo import FifoLanes, LaneSettings
+from .outcomes import TERMINAL, settle_messages
 from .transport import DeliveryOutcome, Sender
 
 log = logging.getLogger("switchboard.hl7.outbox")
 
-TERMINAL = {"delivered", "failed"}
 EventCallback = Callable[[str, Hl7Message, Hl7Delivery], Awaitable[None]]
 
 
@@ -60,11 +65,18 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._claim_lock = asyncio.Lock()
         self._senders: dict[uuid.UUID, Sender] = {}
-        self._destination_locks: dict[uuid.UUID, asyncio.Lock] = {}
-        self._last_send: dict[uuid.UUID, float] = {}  # monotonic time of the last send, for pacing
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self.on_event: EventCallback | None = None
+        self.lanes = FifoLanes(app, self.worker_id, self._lane_settings, self._sender_for, lambda: self.on_event)
+        self.lanes.wake = self.wake
+        # Shared with the lanes: one connection per destination, one message on it at a time, paced.
+        self._destination_locks = self.lanes.send_locks
+        self._last_send = self.lanes.last_send  # monotonic time of the last send, for pacing
+
+    def _lane_settings(self) -> LaneSettings:
+        s = self.settings
+        return LaneSettings(s.poll_interval_s, s.lease_s, s.max_attempts, s.backoff_base_s, s.backoff_max_s)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="hl7-outbox")
@@ -74,6 +86,7 @@ class DeliveryWorker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await self.lanes.stop()
         if self._inflight:
             await asyncio.wait(self._inflight, timeout=10)
         for sender in self._senders.values():
@@ -94,6 +107,10 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._deliver_one(delivery_id))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
+            try:
+                await self.lanes.schedule()
+            except Exception:
+                log.exception("scheduling the FIFO queues failed; retrying")
             if len(claimed) < self.settings.batch_size:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -106,6 +123,7 @@ class DeliveryWorker:
         due = (
             select(Hl7Delivery.id)
             .where(
+                Hl7Delivery.ordering == "parallel",
                 Hl7Delivery.status.in_(("queued", "retrying", "sent")),
                 Hl7Delivery.next_attempt_at <= now,
                 or_(Hl7Delivery.locked_until.is_(None), Hl7Delivery.locked_until < now),
@@ -199,7 +217,8 @@ class DeliveryWorker:
         if outcome.delivered:
             await self._finish(session, message, delivery, "delivered")
             return
-        if outcome.final or delivery.attempts >= self.settings.max_attempts:
+        refused = outcome.negative and delivery.on_negative_ack == "fail"
+        if outcome.final or refused or delivery.attempts >= self.settings.max_attempts:
             await self._finish(session, message, delivery, "failed", error=outcome.error)
             return
         delivery.status = "retrying"
@@ -222,17 +241,7 @@ class DeliveryWorker:
         if status == "delivered":
             delivery.delivered_at = now
         await session.flush()
-        statuses = list(await session.scalars(select(Hl7Delivery.status).where(Hl7Delivery.message_id == message.id)))
-        if all(s in TERMINAL for s in statuses):
-            message.status = (
-                "delivered"
-                if all(s == "delivered" for s in statuses)
-                else "failed"
-                if all(s == "failed" for s in statuses)
-                else "partially_delivered"
-            )
-            message.completed_at = now
-            message.processing_time_ms = round((now - message.received_at).total_seconds() * 1000, 2)
+        await settle_messages(session, [message.id])
         if self.on_event is not None:
             await self.on_event(
                 "hl7.message.delivered" if status == "delivered" else "hl7.message.failed", message, delivery
