@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -49,6 +50,7 @@ async def submit_message(body: SubmitMessage, user: CurrentUser, session: Sessio
     Committed before the 202; `status: "filtered"` when no channel takes it (kept, searchable, replayable)."""
     names = body.metadata.destination
     explicit = await resolve_destinations(session, user, names) if names else None
+    await session.commit()  # hand the connection back: the group commit writes on its own
     routed = await engine_of(ctx).submit(user, body.message, source=body.metadata.source, explicit=explicit)
     return Accepted(
         message_id=routed.message_id,
@@ -63,8 +65,6 @@ async def submit_message(body: SubmitMessage, user: CurrentUser, session: Sessio
 async def submit_batch(body: SubmitBatch, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BatchAccepted:
     """Up to 1,000 messages in one request, one answer each (in order): a bad one is `rejected` with its
     problems and does not stop the others. All accepted ones are committed before the 202."""
-    import asyncio
-
     engine = engine_of(ctx)
     results: list[BatchItem] = []
     pending = []
@@ -99,6 +99,7 @@ async def submit_batch(body: SubmitBatch, user: CurrentUser, session: SessionDep
                 destinations=routed.destinations,
             )
         )
+    await session.commit()  # hand the connection back: the group commit writes on its own
     await asyncio.gather(*(engine.writer.write(p) for p in pending))
     return BatchAccepted(
         accepted=sum(r.status == "accepted" for r in results),
