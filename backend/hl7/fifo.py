@@ -49,6 +49,7 @@ class LaneSettings:
 @dataclass
 class Row:
     id: uuid.UUID
+    message_id: uuid.UUID
     seq: int
     attempts: int
     next_attempt_at: datetime
@@ -184,7 +185,15 @@ class FifoLanes:
                 now = datetime.now(UTC)
                 retry_at = retry_time(attempts, settings.backoff_base_s, settings.backoff_max_s)
                 recorder.add(
-                    Outcome(row.id, status, attempts, outcome, now, retry_at if status == "retrying" else None)
+                    Outcome(
+                        row.id,
+                        row.message_id,
+                        status,
+                        attempts,
+                        outcome,
+                        now,
+                        retry_at if status == "retrying" else None,
+                    )
                 )
                 after = row.seq
                 if status == "retrying":
@@ -196,6 +205,7 @@ class FifoLanes:
         query = (
             select(
                 Hl7Delivery.id,
+                Hl7Delivery.message_id,
                 Hl7Delivery.seq,
                 Hl7Delivery.attempts,
                 Hl7Delivery.next_attempt_at,
@@ -215,7 +225,7 @@ class FifoLanes:
         if after is not None:
             query = query.where(Hl7Delivery.seq > after)
         return [
-            Row(r.id, r.seq, r.attempts, r.next_attempt_at, r.on_negative_ack, r.payload or r.raw)
+            Row(r.id, r.message_id, r.seq, r.attempts, r.next_attempt_at, r.on_negative_ack, r.payload or r.raw)
             for r in (await session.execute(query)).all()
         ]
 
@@ -232,7 +242,7 @@ class FifoLanes:
         outcome = DeliveryOutcome(delivered=False, final=True, error=error)
         recorder = OutcomeRecorder(self.app, self.on_event)
         for row in rows:
-            recorder.add(Outcome(row.id, "failed", row.attempts, outcome, now))
+            recorder.add(Outcome(row.id, row.message_id, "failed", row.attempts, outcome, now))
         await recorder.flush()
 
     async def _send(self, integration_id: uuid.UUID, sender: Sender, raw: str) -> DeliveryOutcome:

@@ -16,10 +16,11 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.context import AppContext
 from backend.models.hl7 import Hl7Delivery, Hl7Message
@@ -27,17 +28,37 @@ from backend.models.hl7 import Hl7Delivery, Hl7Message
 from .transport import DeliveryOutcome
 
 TERMINAL = frozenset({"delivered", "failed", "skipped"})
-EventCallback = Callable[[str, Hl7Message, Hl7Delivery], Awaitable[None]]
+EventCallback = Callable[..., Awaitable[None]]  # (event, message, delivery, session)
 
 
 @dataclass
 class Outcome:
     delivery_id: uuid.UUID
+    message_id: uuid.UUID
     status: str  # delivered | failed | retrying
     attempts: int
     result: DeliveryOutcome
     at: datetime
     retry_at: datetime | None = None
+
+
+@dataclass
+class _Row:
+    """A plain stand-in for the ORM objects the event callback reads (attributes only)."""
+
+    id: uuid.UUID
+    direction: str | None = None
+    message_type: str | None = None
+    trigger_event: str | None = None
+    control_id: str | None = None
+    status: str | None = None
+    source: str | None = None
+    owner_id: uuid.UUID | None = None
+    system: str | None = None
+    integration_id: uuid.UUID | None = None
+    attempts: int = 0
+    ack_code: str | None = None
+    error: str | None = None
 
 
 def message_status(statuses: list[str]) -> str | None:
@@ -52,45 +73,62 @@ def message_status(statuses: list[str]) -> str | None:
 
 
 async def apply_outcomes(app: AppContext, outcomes: list[Outcome], on_event: EventCallback | None) -> None:
-    """Write the outcomes, settle each affected message, announce each final delivery — one transaction."""
-    by_id = {o.delivery_id: o for o in outcomes}
+    """Write the outcomes, settle each affected message, announce each final delivery — one transaction,
+    bulk statements by primary key (no ORM objects: this runs once per batch of ACKs on the hot path)."""
     async with app.db.session() as session:
-        deliveries = list(await session.scalars(select(Hl7Delivery).where(Hl7Delivery.id.in_(list(by_id)))))
-        for delivery in deliveries:
-            outcome = by_id[delivery.id]
-            delivery.status = outcome.status
-            delivery.attempts = outcome.attempts
-            delivery.ack = outcome.result.raw_ack
-            delivery.ack_code = outcome.result.ack_code
-            delivery.latency_ms = outcome.result.latency_ms
-            delivery.error = None if outcome.status == "delivered" else outcome.result.error
-            delivery.updated_at = outcome.at
-            delivery.locked_by = delivery.locked_until = None
-            if outcome.status == "delivered":
-                delivery.delivered_at = outcome.at
-            if outcome.retry_at is not None:
-                delivery.next_attempt_at = outcome.retry_at
-        await session.flush()
-        message_ids = list({d.message_id for d in deliveries})
-        await settle_messages(session, message_ids)
-        if on_event is not None:
-            messages = {
-                m.id: m
-                for m in await session.scalars(
-                    select(Hl7Message).options(defer(Hl7Message.raw)).where(Hl7Message.id.in_(message_ids))
+        await session.execute(
+            update(Hl7Delivery),
+            [
+                {
+                    "id": o.delivery_id,
+                    "status": o.status,
+                    "attempts": o.attempts,
+                    "ack": o.result.raw_ack,
+                    "ack_code": o.result.ack_code,
+                    "latency_ms": o.result.latency_ms,
+                    "error": None if o.status == "delivered" else o.result.error,
+                    "updated_at": o.at,
+                    "locked_by": None,
+                    "locked_until": None,
+                    "delivered_at": o.at if o.status == "delivered" else None,
+                    "next_attempt_at": o.retry_at or o.at,
+                }
+                for o in outcomes
+            ],
+        )
+        messages = await settle_messages(session, list({o.message_id for o in outcomes}))
+        if on_event is None:
+            return
+        rows = (
+            await session.execute(
+                select(Hl7Delivery.id, Hl7Delivery.system, Hl7Delivery.integration_id).where(
+                    Hl7Delivery.id.in_([o.delivery_id for o in outcomes if o.status != "retrying"])
                 )
-            }
-            for delivery in deliveries:
-                if delivery.status in ("delivered", "failed"):
-                    event = "hl7.message.delivered" if delivery.status == "delivered" else "hl7.message.failed"
-                    await on_event(event, messages[delivery.message_id], delivery)
+            )
+        ).all()
+        where = {r.id: (r.system, r.integration_id) for r in rows}
+        for outcome in outcomes:
+            if outcome.status == "retrying" or outcome.delivery_id not in where:
+                continue
+            system, integration_id = where[outcome.delivery_id]
+            delivery = _Row(
+                outcome.delivery_id,
+                status=outcome.status,
+                system=system,
+                integration_id=integration_id,
+                attempts=outcome.attempts,
+                ack_code=outcome.result.ack_code,
+                error=None if outcome.status == "delivered" else outcome.result.error,
+            )
+            event = "hl7.message.delivered" if outcome.status == "delivered" else "hl7.message.failed"
+            await on_event(event, messages[outcome.message_id], delivery, session)
 
 
-async def settle_messages(session: AsyncSession, message_ids: list[uuid.UUID]) -> None:
-    """Set each message's status (and completion time) from all of its deliveries."""
-
+async def settle_messages(session: AsyncSession, message_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Set each message's status (and completion time) from all of its deliveries; returns the messages
+    (event fields, as plain rows) by id."""
     if not message_ids:
-        return
+        return {}
     statuses: dict[uuid.UUID, list[str]] = defaultdict(list)
     for message_id, status in (
         await session.execute(
@@ -98,18 +136,42 @@ async def settle_messages(session: AsyncSession, message_ids: list[uuid.UUID]) -
         )
     ).all():
         statuses[message_id].append(status)
+    columns = (
+        Hl7Message.id,
+        Hl7Message.direction,
+        Hl7Message.message_type,
+        Hl7Message.trigger_event,
+        Hl7Message.control_id,
+        Hl7Message.status,
+        Hl7Message.source,
+        Hl7Message.owner_id,
+        Hl7Message.received_at,
+    )
     now = datetime.now(UTC)
-    for message in await session.scalars(
-        select(Hl7Message).options(defer(Hl7Message.raw)).where(Hl7Message.id.in_(message_ids))
-    ):
-        settled = message_status(statuses[message.id])
-        if settled is None or settled == message.status:
+    found: dict[uuid.UUID, Any] = {}
+    changes: list[dict[str, Any]] = []
+    for row in (await session.execute(select(*columns).where(Hl7Message.id.in_(message_ids)))).all():
+        message = _Row(row.id, row.direction, row.message_type, row.trigger_event, row.control_id, row.status,
+                       row.source, row.owner_id)  # fmt: skip
+        found[row.id] = message
+        settled = message_status(statuses[row.id])
+        if settled is None or settled == row.status:
             continue
         message.status = settled
+        change: dict[str, Any] = {"id": row.id, "status": settled, "completed_at": None, "processing_time_ms": None}
         if settled in ("delivered", "failed", "partially_delivered", "skipped"):
-            message.completed_at = now
-            message.processing_time_ms = round((now - message.received_at).total_seconds() * 1000, 2)
-    await session.flush()
+            change["completed_at"] = now
+            change["processing_time_ms"] = round((now - row.received_at).total_seconds() * 1000, 2)
+        changes.append(change)
+    if changes:
+        await session.execute(update(Hl7Message), changes)
+    # ORM objects of these messages already in this session (the parallel path) show the new values.
+    by_id = {c["id"]: c for c in changes}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Hl7Message) and obj.id in by_id:
+            for name in ("status", "completed_at", "processing_time_ms"):
+                set_committed_value(obj, name, by_id[obj.id][name])
+    return found
 
 
 class OutcomeRecorder:

@@ -158,9 +158,12 @@ async def hl7_received(app: AppContext, session: AsyncSession, message: Hl7Messa
 
 def hl7_outbox_listener(app: AppContext) -> Any:
     """The HL7 outbox's `on_event` callback: `hl7.message.delivered|failed` per destination,
-    in the outbox's own transaction; seen by the submitter and admins."""
+    in the outbox's own transaction (the ORM objects' session, or `session` for plain rows); seen by the
+    submitter and admins."""
 
-    async def on_event(event: str, message: Hl7Message, delivery: Hl7Delivery) -> None:
+    async def on_event(
+        event: str, message: Hl7Message | Any, delivery: Hl7Delivery | Any, session: AsyncSession | None = None
+    ) -> None:
         data = {
             **hl7_message_data(message),
             "destination": {
@@ -173,7 +176,7 @@ def hl7_outbox_listener(app: AppContext) -> Any:
             },
         }
         audience = Audience.owner(message.owner_id, admins=True)
-        await publish(app, event, data, audience, async_object_session(message))
+        await publish(app, event, data, audience, session or async_object_session(message))
 
     return on_event
 
