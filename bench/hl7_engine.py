@@ -382,6 +382,9 @@ async def main() -> None:
                 raw_one = await mllp_rate(port, 1, args.seconds)  # again, right before: the same machine load
                 receiver.received[:] = [c for c in receiver.received if not c.startswith("M")]
                 rows.append(await fifo_row(engine, receiver, args.count, raw_one))
+        except BaseException:
+            print(engine.log.read_text(errors="replace")[-5000:], file=sys.stderr)  # the server's side of it
+            raise
         finally:
             await engine.stop()
             await receiver.listener.stop()

@@ -132,9 +132,15 @@ async def queue_views(session: AsyncSession, integration_ids: list[uuid.UUID] | 
 
 
 async def _queue(session: AsyncSession, integration_id: uuid.UUID) -> Hl7Queue:
+    """The destination's queue, made on first use (a feed can be paused before its first message)."""
     queue = await session.get(Hl7Queue, integration_id)
     if queue is None:
-        raise NotFound("No FIFO queue for that destination")
+        kind = await session.scalar(select(Integration.integration_type).where(Integration.id == integration_id))
+        if kind != "hl7":
+            raise NotFound("No HL7 destination with that id")
+        queue = Hl7Queue(integration_id=integration_id, next_seq=1)
+        session.add(queue)
+        await session.flush()
     return queue
 
 
