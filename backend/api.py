@@ -12,6 +12,7 @@ from backend.chat.router import router as chat_router
 from backend.deps import require_scope
 from backend.hl7.channel_router import queues_router as hl7_queues_router
 from backend.hl7.channel_router import router as hl7_channels_router
+from backend.hl7.channel_router import stats_router as hl7_stats_router
 from backend.hl7.router import router as hl7_router
 from backend.integrations.policy import router as integration_policy_router
 from backend.integrations.router import router as integrations_router
@@ -34,6 +35,7 @@ api_router.include_router(chat_router, dependencies=[Depends(require_scope("chat
 api_router.include_router(hl7_router, dependencies=[Depends(require_scope("messages:write"))])
 api_router.include_router(hl7_channels_router)  # admins only: closed to API keys
 api_router.include_router(hl7_queues_router)
+api_router.include_router(hl7_stats_router)
 api_router.include_router(admin_users_router)
 api_router.include_router(admin_overview_router)
 api_router.include_router(audit_router)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from backend.deps import AdminUser, ContextDep, SessionDep
 
 from . import channel_service, queues
 from .channel_schemas import ChannelIn, ChannelOut, ChannelPatch
 from .queues import QueueOut
+from .stats import TrafficStats, traffic
 
 router = APIRouter(prefix="/hl7/channels", tags=["hl7"])
 
@@ -86,3 +87,14 @@ async def queue_action(
     if worker is not None:
         worker.wake()
     return (await queues.queue_views(session, [integration_id]))[0]
+
+
+stats_router = APIRouter(prefix="/hl7/stats", tags=["hl7"])
+
+
+@stats_router.get("", response_model=TrafficStats)
+async def traffic_stats(
+    _: AdminUser, session: SessionDep, minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60
+) -> TrafficStats:
+    """Messages per minute and destinations' ACK codes per minute (each destination's latest outcome)."""
+    return await traffic(session, minutes)

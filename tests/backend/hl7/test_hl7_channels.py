@@ -335,3 +335,27 @@ async def _register(http: httpx.AsyncClient, name: str) -> TestUser:
     return TestUser(
         user["id"], name, f"{name}@example.com", password, user["role"], tokens["access_token"], tokens["refresh_token"]
     )
+
+
+async def test_traffic_stats_count_messages_and_ack_codes_per_minute(
+    app: Any, client: httpx.AsyncClient, admin: TestUser, alice: TestUser, receiver: Receiver
+) -> None:
+    fast(app)
+    await _destination(client, admin, receiver.listener.port)
+    await _channel(client, admin, sources=["api"], filter={"message_types": ["ADT^*"]})
+    ids = [(await _submit(client, admin, f"S{i}", None)).json()["message_id"] for i in range(3)]
+    await _submit(client, admin, "S9", None, ORU)  # filtered: counted as received, no ACK
+    for mid in ids:
+        await _until(client, admin, mid, "delivered")
+    receiver.code = "AR"
+    ids.append((await _submit(client, admin, "S3", None)).json()["message_id"])
+    await _until(client, admin, ids[-1], "failed")
+    assert (await client.get("/api/v1/hl7/stats", headers=alice.headers)).status_code == 403
+    stats = (await client.get("/api/v1/hl7/stats?minutes=5", headers=admin.headers)).json()
+    assert len(stats["minutes"]) == 5
+    assert sum(m["received"] for m in stats["minutes"]) == 5
+    totals: dict[str, int] = {}
+    for minute in stats["minutes"]:
+        for code, count in minute["acks"].items():
+            totals[code] = totals.get(code, 0) + count
+    assert totals == {"AA": 3, "AR": 1}
