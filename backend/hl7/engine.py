@@ -133,7 +133,8 @@ class Hl7Engine:
         message["problems"] = verdict.problems or inspection.warnings
         pending = PendingMessage(message, deliveries)
         pending.audit = _audit_row(user, message, deliveries)
-        pending.events = _events(message)
+        # Inbound and routed traffic announces clinical events; a message no channel took does not.
+        pending.events = _events(message) if deliveries else []
         routed = Routed(
             message_id,
             status,

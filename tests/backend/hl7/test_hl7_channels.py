@@ -292,6 +292,10 @@ async def test_clinical_events_of_submitted_messages_reach_their_owner_and_admin
     app: Any, client: httpx.AsyncClient, admin: TestUser, alice: TestUser, bob: TestUser, receiver: Receiver
 ) -> None:
     fast(app)
+    await _destination(client, admin, receiver.listener.port)
+    await _channel(
+        client, admin, sources=["api"], filter={"message_types": ["ADT^*", "ORU^R01"], "versions": ["2.5.1"]}
+    )
     bus = app.state.ctx.extras["event_bus"]
     subscriptions = {}
     for user in (admin, alice, bob):
@@ -309,7 +313,10 @@ async def test_clinical_events_of_submitted_messages_reach_their_owner_and_admin
     ]
     for number, (kind, _) in enumerate(kinds):
         message = ADT.replace("ADT^A01", kind)
-        assert (await _submit(client, alice, f"E{number}", None, message)).status_code == 202
+        assert (await _submit(client, alice, f"E{number}", None, message)).json()["status"] == "accepted"
+    # An admission no channel takes (version 2.4): filtered, so no clinical event.
+    filtered = await _submit(client, alice, "E99", None, ADT.replace("2.5.1", "2.4"))
+    assert filtered.json()["status"] == "filtered"
     await asyncio.sleep(0.2)
 
     def drained(name: str) -> list[dict[str, Any]]:
