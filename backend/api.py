@@ -13,6 +13,9 @@ from backend.audit.router import router as audit_router
 from backend.auth.router import router as auth_router
 from backend.chat.router import router as chat_router
 from backend.deps import require_scope
+from backend.hl7.channel_router import queues_router as hl7_queues_router
+from backend.hl7.channel_router import router as hl7_channels_router
+from backend.hl7.channel_router import stats_router as hl7_stats_router
 from backend.hl7.router import router as hl7_router
 from backend.integrations.access_router import router as integration_access_router
 from backend.integrations.policy import router as integration_policy_router
@@ -36,6 +39,9 @@ api_router.include_router(integration_access_router)
 api_router.include_router(patients_router, dependencies=[Depends(require_scope("patients:read"))])
 api_router.include_router(chat_router, dependencies=[Depends(require_scope("chat"))])
 api_router.include_router(hl7_router, dependencies=[Depends(require_scope("messages:read", "messages:write"))])
+api_router.include_router(hl7_channels_router)  # admins only: closed to API keys
+api_router.include_router(hl7_queues_router)
+api_router.include_router(hl7_stats_router)
 api_router.include_router(admin_users_router)
 api_router.include_router(admin_groups_router)
 api_router.include_router(admin_invites_router)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.context import AppContext
+from backend.models.hl7_channel import Hl7Channel
 from backend.models.integration import Integration
 from tools.base import DemoIntegration, DemoSandbox
 from tools.net import OutboundPolicy
@@ -44,8 +45,31 @@ async def start_demo(app: AppContext, extra: list[DemoIntegration] | None = None
     async with app.db.session() as session:
         for spec in env.integrations:
             await upsert_demo_integration(app, session, spec)
+        await ensure_demo_channel(session)
     log.info("demo mode: %d sandbox(es), %d integration(s)", len(env.sandboxes), len(env.integrations))
     return env
+
+
+DEMO_CHANNEL = "Demo ADT and ORU feed"
+
+
+async def ensure_demo_channel(session: AsyncSession) -> None:
+    """A channel so that a message sent without a destination (seed 000's SDK example) goes somewhere:
+    ADT and ORU from the API to the demo HL7 receiver. Made once; an admin may change or delete it."""
+    receiver = await session.scalar(
+        select(Integration.id).where(Integration.is_demo.is_(True), Integration.name == "Demo HL7 receiver")
+    )
+    if receiver is None or await session.scalar(select(Hl7Channel.id).where(Hl7Channel.name == DEMO_CHANNEL)):
+        return
+    session.add(
+        Hl7Channel(
+            name=DEMO_CHANNEL,
+            sources=["api"],
+            filter={"message_types": ["ADT^*", "ORU^*"], "sending_applications": [], "sending_facilities": [],
+                    "versions": []},
+            destination_ids=[str(receiver)],
+        )
+    )  # fmt: skip
 
 
 def demo_allowlist(integrations: list[DemoIntegration]) -> OutboundPolicy:

@@ -20,6 +20,7 @@ from backend.errors import install_error_handlers
 from backend.frontend import mount_frontend
 from backend.gc_tuning import tune_for_serving
 from backend.health.router import router as health_router
+from backend.hl7.engine import Hl7Engine
 from backend.hl7.inbound import inbound_listener
 from backend.hl7.outbox import DeliveryWorker
 from backend.hl7.store import MessageStore
@@ -80,10 +81,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx.extras["hl7_store"] = MessageStore(ctx, outbox)  # chat HL7 tools: recent messages, send
             outbox.start()
             stack.push_async_callback(outbox.stop)
+            engine = Hl7Engine(ctx, outbox.wake)  # routing + group commit, in front of the outbox
+            ctx.extras["hl7_engine"] = engine
+            engine.start()
+            stack.push_async_callback(engine.stop)
             extra_demo: list[DemoIntegration] = []
             if settings.hl7_listen_port is not None:
                 listener = inbound_listener(ctx, settings.hl7_listen_host, settings.hl7_listen_port)
                 port = await listener.start()
+                ctx.extras["hl7_listener_port"] = port
                 stack.push_async_callback(listener.stop)
                 log.info("HL7 MLLP listener on %s:%d", settings.hl7_listen_host, port)
                 extra_demo.append(

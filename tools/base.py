@@ -138,7 +138,20 @@ class Hl7MessageStore(Protocol):
         since_hours: float | None = None,
         direction: str | None = None,
         limit: int = 20,
+        status: str | None = None,
+        control_id: str | None = None,
     ) -> list[dict[str, Any]]: ...
+
+    async def message_status(
+        self, *, user_id: str | None, message_id: str | None = None, control_id: str | None = None
+    ) -> dict[str, Any]:
+        """One message (by id, or the newest with that MSH-10) and every destination's state and ACK."""
+        ...
+
+    async def queue_status(self, *, user_id: str | None, destination: str | None = None) -> list[dict[str, Any]]:
+        """The FIFO queues of the destinations the user may see: depth, blocked or not, why, the head and its
+        last ACK."""
+        ...
 
     async def send(self, integration_id: str, message: str, *, user_id: str | None) -> dict[str, Any]:
         """Record an outbound message, deliver it, and return its status (ack code, latency...)."""

@@ -1,5 +1,9 @@
 """The durable delivery outbox: claim due deliveries, send over MLLP, record the ACK, retry with back-off.
 
+Two kinds of delivery share this worker, its connections and its wake-up: `parallel` deliveries are
+claimed row by row (below) and sent independently; `fifo` deliveries are drained in sequence by one
+lane per destination (`fifo.FifoLanes`).
+
 Deliveries are rows, so a message accepted is never lost across a restart. Claiming uses
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several server processes share the work without two of them
 sending the same delivery; on SQLite one in-process lock serialises claims. A retry re-sends the same
@@ -10,10 +14,8 @@ control id is a failure, never a success.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,17 +23,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_
 
 from backend.context import AppContext
 from backend.models.hl7 import Hl7Delivery, Hl7Message
 from backend.models.integration import Integration
+from backend.platform.outbox import OutboxLoop, OutboxTable
+from backend.platform.outbox import backoff as outbox_backoff
 
+from .fifo import FifoLanes, LaneSettings
+from .outcomes import TERMINAL, settle_messages
 from .transport import DeliveryOutcome, Sender
 
 log = logging.getLogger("switchboard.hl7.outbox")
 
-TERMINAL = {"delivered", "failed"}
 EventCallback = Callable[[str, Hl7Message, Hl7Delivery], Awaitable[None]]
 
 
@@ -47,108 +52,65 @@ class OutboxSettings:
 
 def backoff(attempt: int, settings: OutboxSettings) -> float:
     """Exponential back-off: base · 2^(attempt-1), capped."""
-    return float(min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(0, attempt - 1)))
+    return outbox_backoff(attempt, settings.backoff_base_s, settings.backoff_max_s)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(Hl7Delivery.ordering == "parallel", Hl7Delivery.status.in_(("queued", "retrying", "sent")))
 
 
 class DeliveryWorker:
-    """One per process. `wake()` after enqueueing so delivery does not wait for the next poll."""
+    """One per process, on the shared outbox loop: parallel rows claimed one by one, FIFO queues by lane.
+    `wake()` after enqueueing so delivery does not wait for the next poll."""
 
     def __init__(self, app: AppContext, settings: OutboxSettings | None = None) -> None:
         self.app = app
         self.settings = settings or OutboxSettings()
-        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
-        self._claim_lock = asyncio.Lock()
         self._senders: dict[uuid.UUID, Sender] = {}
-        self._destination_locks: dict[uuid.UUID, asyncio.Lock] = {}
-        self._last_send: dict[uuid.UUID, float] = {}  # monotonic time of the last send, for pacing
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
         self.on_event: EventCallback | None = None
+        self.loop = OutboxLoop(
+            app,
+            OutboxTable(Hl7Delivery, _due),
+            self.deliver,
+            name="hl7-outbox",
+            settings=lambda: self.settings,
+            ordered_pass=self._schedule_lanes,
+        )
+        self.worker_id = self.loop.worker_id
+        self.lanes = FifoLanes(app, self.worker_id, self._lane_settings, self._sender_for, lambda: self.on_event)
+        self.lanes.wake = self.wake
+        # Shared with the lanes: one connection per destination, one message on it at a time, paced.
+        self._destination_locks = self.lanes.send_locks
+        self._last_send = self.lanes.last_send  # monotonic time of the last send, for pacing
+
+    def _lane_settings(self) -> LaneSettings:
+        s = self.settings
+        return LaneSettings(s.poll_interval_s, s.lease_s, s.max_attempts, s.backoff_base_s, s.backoff_max_s)
+
+    async def _schedule_lanes(self) -> None:
+        await self.lanes.schedule()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="hl7-outbox")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._inflight:
-            await asyncio.wait(self._inflight, timeout=10)
+        await self.loop.stop()
+        await self.lanes.stop()
         for sender in self._senders.values():
             await sender.close()
         self._senders.clear()
 
     def wake(self) -> None:
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                claimed = await self.claim()
-            except Exception:
-                log.exception("claiming HL7 deliveries failed; retrying")
-                claimed = []
-            for delivery_id in claimed:
-                task = asyncio.create_task(self._deliver_one(delivery_id))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-            if len(claimed) < self.settings.batch_size:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
+        self.loop.wake()
 
     async def claim(self) -> list[uuid.UUID]:
-        """Lease due deliveries to this worker and return their ids."""
-        now = datetime.now(UTC)
-        lease = now + timedelta(seconds=self.settings.lease_s)
-        due = (
-            select(Hl7Delivery.id)
-            .where(
-                Hl7Delivery.status.in_(("queued", "retrying", "sent")),
-                Hl7Delivery.next_attempt_at <= now,
-                or_(Hl7Delivery.locked_until.is_(None), Hl7Delivery.locked_until < now),
-            )
-            .order_by(Hl7Delivery.next_attempt_at)
-            .limit(self.settings.batch_size)
-        )
-        async with self._claim_lock, self.app.db.session() as session:
-            if not self.app.settings.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
-            ids = list(await session.scalars(due))
-            if ids:
-                # Conditional claim: another worker that read the same rows (SQLite has no SKIP LOCKED)
-                # finds them leased already and gets nothing.
-                await session.execute(
-                    update(Hl7Delivery)
-                    .where(
-                        Hl7Delivery.id.in_(ids),
-                        or_(Hl7Delivery.locked_until.is_(None), Hl7Delivery.locked_until < now),
-                    )
-                    .values(locked_by=self.worker_id, locked_until=lease)
-                )
-                ids = list(
-                    await session.scalars(
-                        select(Hl7Delivery.id).where(
-                            Hl7Delivery.id.in_(ids),
-                            Hl7Delivery.locked_by == self.worker_id,
-                            Hl7Delivery.locked_until == lease,
-                        )
-                    )
-                )
-        return ids
+        """Lease due parallel deliveries to this worker and return their ids."""
+        return await self.loop.claim()
 
     def lease(self) -> tuple[str, datetime]:
         """A lease to store with a new delivery that this worker will send itself (`deliver` right away):
         no other worker claims it meanwhile, and if this process dies the lease runs out and one does."""
-        return self.worker_id, datetime.now(UTC) + timedelta(seconds=self.settings.lease_s)
-
-    async def _deliver_one(self, delivery_id: uuid.UUID) -> None:
-        try:
-            await self.deliver(delivery_id)
-        except Exception:
-            log.exception("delivering %s crashed; it will be retried after its lease", delivery_id)
+        return self.loop.lease()
 
     async def deliver(self, delivery_id: uuid.UUID) -> None:
         async with self.app.db.session() as session:
@@ -199,7 +161,8 @@ class DeliveryWorker:
         if outcome.delivered:
             await self._finish(session, message, delivery, "delivered")
             return
-        if outcome.final or delivery.attempts >= self.settings.max_attempts:
+        refused = outcome.negative and delivery.on_negative_ack == "fail"
+        if outcome.final or refused or delivery.attempts >= self.settings.max_attempts:
             await self._finish(session, message, delivery, "failed", error=outcome.error)
             return
         delivery.status = "retrying"
@@ -222,17 +185,7 @@ class DeliveryWorker:
         if status == "delivered":
             delivery.delivered_at = now
         await session.flush()
-        statuses = list(await session.scalars(select(Hl7Delivery.status).where(Hl7Delivery.message_id == message.id)))
-        if all(s in TERMINAL for s in statuses):
-            message.status = (
-                "delivered"
-                if all(s == "delivered" for s in statuses)
-                else "failed"
-                if all(s == "failed" for s in statuses)
-                else "partially_delivered"
-            )
-            message.completed_at = now
-            message.processing_time_ms = round((now - message.received_at).total_seconds() * 1000, 2)
+        await settle_messages(session, [message.id])
         if self.on_event is not None:
             await self.on_event(
                 "hl7.message.delivered" if status == "delivered" else "hl7.message.failed", message, delivery

@@ -10,20 +10,14 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.audit.service import record_audit
-from backend.errors import AppError, Forbidden, NotFound
-from backend.integrations.access import visible_to
+from backend.errors import NotFound
 from backend.models.hl7 import Hl7Delivery, Hl7Message
+from backend.models.hl7_channel import Hl7Channel
 from backend.models.integration import Integration
 from backend.models.user import User
 from tools.hl7.message import Inspection
 
-from .schemas import DestinationOut, MessageOut, MessageSummaryOut, SubmitMessage
-from .transport import inspect_message
-
-
-class InvalidHl7(AppError):
-    status_code = 400
-    code = "invalid_hl7"
+from .schemas import DestinationOut, MessageOut, MessageSummaryOut
 
 
 def visible_messages(user: User) -> Any:
@@ -31,35 +25,6 @@ def visible_messages(user: User) -> Any:
     if user.is_admin:
         return True
     return or_(Hl7Message.owner_id == user.id, Hl7Message.direction == "inbound")
-
-
-async def resolve_destinations(session: AsyncSession, user: User, names: list[str]) -> list[Integration]:
-    rows = list(
-        await session.scalars(
-            select(Integration).where(
-                visible_to(user), Integration.integration_type == "hl7", Integration.name.in_(names)
-            )
-        )
-    )
-    by_name = {i.name: i for i in rows}
-    missing = [n for n in names if n not in by_name]
-    if missing:
-        raise AppError(
-            f"Unknown HL7 destination(s): {', '.join(missing)}. Use the names of your HL7 integrations.",
-            code="unknown_destination",
-            status_code=400,
-        )
-    return [by_name[n] for n in dict.fromkeys(names)]
-
-
-async def submit(session: AsyncSession, user: User, body: SubmitMessage) -> Hl7Message:
-    """Validate, store and enqueue one delivery per destination (delivered by the outbox worker)."""
-    inspection = await inspect_message(body.message)
-    if inspection.errors:
-        raise InvalidHl7(inspection.errors)
-    destinations = await resolve_destinations(session, user, body.metadata.destination)
-    message, _ = await enqueue(session, user, inspection, destinations, source=body.metadata.source)
-    return message
 
 
 async def enqueue(
@@ -143,10 +108,19 @@ def summary_out(message: Hl7Message) -> MessageSummaryOut:
         trigger_event=message.trigger_event,
         patient_id=message.patient_id,
         source=message.source,
+        sending_application=message.sending_application,
+        sending_facility=message.sending_facility,
     )
 
 
-def message_out(message: Hl7Message, rows: list[Hl7Delivery]) -> MessageOut:
+async def channel_names(session: AsyncSession, rows: list[Hl7Delivery]) -> dict[uuid.UUID, str]:
+    ids = {d.channel_id for d in rows if d.channel_id}
+    if not ids:
+        return {}
+    return dict((await session.execute(select(Hl7Channel.id, Hl7Channel.name).where(Hl7Channel.id.in_(ids)))).all())
+
+
+def message_out(message: Hl7Message, rows: list[Hl7Delivery], channels: dict[uuid.UUID, str]) -> MessageOut:
     return MessageOut(
         **summary_out(message).model_dump(),
         version=message.version,
@@ -155,10 +129,15 @@ def message_out(message: Hl7Message, rows: list[Hl7Delivery]) -> MessageOut:
         ack_code=message.ack_code,
         error=message.error,
         problems=message.problems or [],
+        channels=sorted({channels[d.channel_id] for d in rows if d.channel_id in channels}),
         destinations=[
             DestinationOut(
                 system=d.system,
                 integration_id=d.integration_id,
+                channel_id=d.channel_id,
+                channel=channels.get(d.channel_id) if d.channel_id else None,
+                ordering=d.ordering,
+                seq=d.seq,
                 status=d.status,
                 timestamp=d.updated_at,
                 ack_code=d.ack_code,
@@ -179,8 +158,13 @@ def filtered(
     patient_id: str | None = None,
     direction: str | None = None,
     since: datetime | None = None,
+    until: datetime | None = None,
     control_id: str | None = None,
+    channel: str | None = None,
+    destination: str | None = None,
+    oldest_first: bool = False,
 ) -> Select[Any]:
+    """Messages the user may see, matching every filter given, newest first (or oldest first)."""
     conditions: list[Any] = []
     if status:
         conditions.append(Hl7Message.status == status)
@@ -195,63 +179,39 @@ def filtered(
         conditions.append(Hl7Message.direction == direction)
     if since:
         conditions.append(Hl7Message.received_at >= since)
+    if until:
+        conditions.append(Hl7Message.received_at < until)
     if control_id:
         conditions.append(Hl7Message.control_id == control_id)
+    if channel:
+        channel_id = _as_uuid(channel)
+        by_channel = select(Hl7Channel.id).where(
+            Hl7Channel.id == channel_id if channel_id else Hl7Channel.name == channel
+        )
+        conditions.append(
+            select(Hl7Delivery.id)
+            .where(Hl7Delivery.message_id == Hl7Message.id, Hl7Delivery.channel_id.in_(by_channel))
+            .exists()
+        )
+    if destination:
+        conditions.append(
+            select(Hl7Delivery.id)
+            .where(Hl7Delivery.message_id == Hl7Message.id, Hl7Delivery.system == destination)
+            .exists()
+        )
     query = select(Hl7Message).where(visible_messages(user))
     if conditions:
         query = query.where(and_(*conditions))
+    if oldest_first:
+        return query.order_by(Hl7Message.received_at, Hl7Message.id)
     return query.order_by(Hl7Message.received_at.desc(), Hl7Message.id)
 
 
-async def replay(session: AsyncSession, user: User, message: Hl7Message) -> int:
-    """Queue every destination of the message again (same bytes, same control id)."""
-    if message.direction != "outbound":
-        raise AppError("Only outbound messages can be replayed", code="not_replayable", status_code=409)
-    rows = await deliveries(session, message.id)
-    await _ensure_still_usable(session, message, rows)
-    now = datetime.now(UTC)
-    for delivery in rows:
-        delivery.status = "queued"
-        delivery.attempts = 0
-        delivery.error = None
-        delivery.next_attempt_at = now
-        delivery.locked_by = None
-        delivery.locked_until = None
-        delivery.updated_at = now
-    message.status = "accepted"
-    message.completed_at = None
-    await record_audit(
-        session,
-        action="hl7.message.replayed",
-        actor=user,
-        patient_id=message.patient_id,
-        details={"message_id": str(message.id), "destinations": [d.system for d in rows]},
-    )
-    await session.flush()
-    return len(rows)
-
-
-async def _ensure_still_usable(session: AsyncSession, message: Hl7Message, rows: list[Hl7Delivery]) -> None:
-    """A replay sends again as the message's sender: they must still be an active account allowed to use
-    every destination (owned, or shared and granted to them), and each destination must still be active.
-    An admin replaying someone's message is held to the same rule: it goes out in the sender's name."""
-    sender = await session.get(User, message.owner_id) if message.owner_id else None
-    if sender is None or not sender.is_active or not sender.is_approved:
-        raise Forbidden("The message's sender can no longer send; nothing was replayed.", code="sender_disabled")
-    wanted = {d.integration_id for d in rows if d.integration_id is not None}
-    usable = set(
-        await session.scalars(
-            select(Integration.id).where(
-                Integration.id.in_(wanted), visible_to(sender), Integration.is_active.is_(True)
-            )
-        )
-    )
-    refused = sorted(d.system for d in rows if d.integration_id is None or d.integration_id not in usable)
-    if refused:
-        raise Forbidden(
-            f"These destinations may no longer be used: {', '.join(refused)}; nothing was replayed.",
-            code="destination_not_allowed",
-        )
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def since_hours(hours: float | None) -> datetime | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.context import AppContext
@@ -23,6 +23,7 @@ from tools.hl7.ack import MEANINGS
 
 from . import service
 from .outbox import DeliveryWorker
+from .queues import queue_views
 from .transport import inspect_message
 
 RECENT_LIMIT = 50
@@ -51,6 +52,8 @@ class MessageStore:
         since_hours: float | None = None,
         direction: str | None = None,
         limit: int = 20,
+        status: str | None = None,
+        control_id: str | None = None,
     ) -> list[dict[str, Any]]:
         async with self.app.db.session() as session:
             user = await self._user(session, user_id)
@@ -60,10 +63,67 @@ class MessageStore:
                 message_type=message_type,
                 direction=direction,
                 since=service.since_hours(since_hours),
+                status=status,
+                control_id=control_id,
             ).limit(max(1, min(limit, RECENT_LIMIT)))
             messages = list(await session.scalars(query))
             deliveries = await _deliveries_by_message(session, [m.id for m in messages])
         return [_summary(m, deliveries.get(m.id, [])) for m in messages]
+
+    async def message_status(
+        self, *, user_id: str | None, message_id: str | None = None, control_id: str | None = None
+    ) -> dict[str, Any]:
+        async with self.app.db.session() as session:
+            user = await self._user(session, user_id)
+            query = service.filtered(user, control_id=control_id) if control_id else None
+            key = _uuid(message_id) if message_id else None
+            if key is not None:
+                query = service.filtered(user).where(Hl7Message.id == key)
+            found = await session.scalar(query.limit(1)) if query is not None else None
+            if found is None:
+                raise ConnectorNotFound("No message you can see has that id or control id.")
+            rows = await service.deliveries(session, found.id)
+            out = service.message_out(found, rows, await service.channel_names(session, rows))
+        body = out.model_dump(mode="json", exclude={"raw", "ack", "problems"})
+        body["went_through"] = out.status == "delivered"
+        body["errors"] = [p for p in out.problems if p.get("severity") == "error"]
+        body["meaning"] = {
+            d.system: MEANINGS.get(d.ack_code or "", "no ACK yet" if d.status != "delivered" else None)
+            for d in out.destinations
+        }
+        return body
+
+    async def queue_status(self, *, user_id: str | None, destination: str | None = None) -> list[dict[str, Any]]:
+        async with self.app.db.session() as session:
+            user = await self._user(session, user_id)
+            conditions = [visible_to(user), Integration.integration_type == "hl7"]
+            if destination:
+                conditions.append(func.lower(Integration.name) == destination.strip().lower())
+            ids = list(await session.scalars(select(Integration.id).where(*conditions)))
+            if destination and not ids:
+                raise ConnectorNotFound(f"No HL7 destination called {destination!r} that you can see.")
+            views = await queue_views(session, ids)
+            own = set()
+            heads = [v.head.message_id for v in views if v.head]
+            if heads and not user.is_admin:
+                own = set(
+                    await session.scalars(
+                        select(Hl7Message.id).where(Hl7Message.id.in_(heads), service.visible_messages(user))
+                    )
+                )
+        found = []
+        for view in views:
+            body = view.model_dump(mode="json")
+            if view.head and not user.is_admin and view.head.message_id not in own:
+                # Someone else's message: its state explains the queue, its identity stays theirs.
+                body["head"] = {
+                    k: body["head"][k] for k in ("status", "attempts", "ack_code", "error", "next_attempt_at")
+                }
+                body["why"] = body["why"].replace(f"(control id {view.head.control_id}) ", "")
+            if view.head and view.head.ack_code:
+                body["head"]["meaning"] = MEANINGS.get(view.head.ack_code)
+            found.append(body)
+        return found
 
     async def send(self, integration_id: str, message: str, *, user_id: str | None) -> dict[str, Any]:
         inspection = await inspect_message(message)

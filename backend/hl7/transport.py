@@ -31,6 +31,7 @@ class DeliveryOutcome(BaseModel):
     error: str | None = None
     latency_ms: float | None = None
     timeout: bool = False
+    negative: bool = False  # a matching AE/CE: the receiver read it and refused it (may be retried)
 
 
 class Sender:
@@ -77,6 +78,7 @@ class Sender:
             raw_ack=result.raw,
             error=result.error,
             latency_ms=result.latency_ms,
+            negative=result.code in ("AE", "CE") and result.acked_control_id == result.control_id,
         )
 
     async def close(self) -> None:

@@ -5,6 +5,7 @@ from backend.models.api_key import ApiKey
 from backend.models.audit import AuditEvent
 from backend.models.chat import ChatEvent, ChatMessage, ChatSession
 from backend.models.hl7 import Hl7Delivery, Hl7Message
+from backend.models.hl7_channel import Hl7Channel, Hl7Queue
 from backend.models.integration import Integration
 from backend.models.invite import RegistrationInvite
 from backend.models.password_reset import PasswordResetToken
@@ -18,8 +19,10 @@ __all__ = [
     "ChatEvent",
     "ChatMessage",
     "ChatSession",
+    "Hl7Channel",
     "Hl7Delivery",
     "Hl7Message",
+    "Hl7Queue",
     "Integration",
     "IntegrationGrant",
     "PasswordResetToken",

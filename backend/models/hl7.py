@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, utcnow
@@ -33,6 +33,8 @@ class Hl7Message(IdMixin, Base):
     error: Mapped[str | None] = mapped_column(Text)
     problems: Mapped[list[Any]] = mapped_column(default=list)
     peer: Mapped[str | None] = mapped_column(String(200))
+    sending_application: Mapped[str | None] = mapped_column(String(200))
+    sending_facility: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     processing_time_ms: Mapped[float | None]
@@ -42,14 +44,25 @@ class Hl7Delivery(IdMixin, Base):
     """The outbox: one destination of one message, claimed by a worker, retried with back-off."""
 
     __tablename__ = "hl7_deliveries"
-    __table_args__ = (Index("ix_hl7_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_hl7_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_hl7_deliveries_queue", "integration_id", "ordering", "status", "seq"),
+    )
 
     message_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("hl7_messages.id", ondelete="CASCADE"), index=True)
     integration_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("integrations.id", ondelete="SET NULL"), index=True
     )
     system: Mapped[str] = mapped_column(String(100))
-    # queued → sent → AA | AE | AR | timeout → retrying → delivered | failed
+    channel_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("hl7_channels.id", ondelete="SET NULL"), index=True
+    )
+    # fifo: in `seq` order per destination, one at a time; parallel: claimed and sent independently.
+    ordering: Mapped[str] = mapped_column(String(16), default="parallel", server_default="parallel")
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    on_negative_ack: Mapped[str] = mapped_column(String(8), default="retry", server_default="retry")
+    payload: Mapped[str | None] = mapped_column(Text)  # the channel's transformed message (None: the raw one)
+    # queued → sent → AA | AE | AR | timeout → retrying → delivered | failed | skipped (by an admin)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,11 @@ EVENT_NAMES: tuple[str, ...] = (
     "hl7.message.received",
     "hl7.message.delivered",
     "hl7.message.failed",
+    "patient.created",
+    "patient.updated",
+    "encounter.admitted",
+    "encounter.discharged",
+    "lab.result.ready",
 )
 TEST_EVENT = "webhook.test"  # sent only by POST /webhooks/{id}/test
 _PATTERN = re.compile(r"^[a-z0-9_*]+(\.[a-z0-9_*]+)*$")

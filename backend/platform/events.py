@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy import event as orm_event
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -221,22 +221,47 @@ class EventBus:
             self.deliver_local(envelope)
 
 
+_SUBSCRIPTIONS_KEY = "platform_webhook_subscriptions"
+
+
+Subscription = tuple[uuid.UUID, list[str], str, bool, bool]
+
+
+async def _subscriptions(session: AsyncSession) -> list[Subscription]:
+    """Every active webhook (id, patterns, owner id, owner is admin, may receive PHI), read once per
+    transaction: the HL7 engine publishes hundreds of events in one group commit, and a query per event
+    was most of its cost. Only owners who may still sign in: a disabled or unapproved owner's webhooks
+    (an admin's included) get nothing."""
+    cached: list[Subscription] | None = session.info.get(_SUBSCRIPTIONS_KEY)
+    if cached is None:
+        rows = await session.execute(
+            select(Webhook.id, Webhook.events, Webhook.owner_id, User.role, Webhook.allow_phi)
+            .join(User, User.id == Webhook.owner_id)
+            .where(Webhook.is_active, User.is_active.is_(True), User.approval_status == "approved")
+        )
+        cached = [
+            (wid, list(patterns or []), str(owner), role == "admin", bool(allow_phi))
+            for wid, patterns, owner, role, allow_phi in rows.all()
+        ]
+        session.info[_SUBSCRIPTIONS_KEY] = cached
+    return cached
+
+
+def _forget_subscriptions(sync_session: Session, *_: Any) -> None:
+    sync_session.info.pop(_SUBSCRIPTIONS_KEY, None)
+
+
 async def enqueue_deliveries(session: AsyncSession, envelope: Envelope) -> int:
     """Add one outbox row per active webhook that subscribes to the event and whose owner may see it."""
     audience = envelope.audience
-    # Only owners who may still sign in: a disabled or unapproved admin's webhooks get no admin events.
-    query = (
-        select(Webhook.id, Webhook.events, Webhook.allow_phi)
-        .join(User, User.id == Webhook.owner_id)
-        .where(Webhook.is_active, User.is_active.is_(True), User.approval_status == "approved")
-    )
-    if not audience.everyone:
-        conditions: list[ColumnElement[bool]] = [Webhook.owner_id.in_([uuid.UUID(u) for u in audience.user_ids])]
-        if audience.admins:
-            conditions.append(User.role == "admin")
-        query = query.where(or_(*conditions))
+    if _SUBSCRIPTIONS_KEY not in session.info:
+        # The snapshot lives for one transaction: the next one sees webhooks created meanwhile.
+        orm_event.listen(session.sync_session, "after_commit", _forget_subscriptions, once=True)
+        orm_event.listen(session.sync_session, "after_rollback", _forget_subscriptions, once=True)
     queued = 0
-    for webhook_id, patterns, allow_phi in (await session.execute(query)).all():
+    for webhook_id, patterns, owner_id, owner_is_admin, allow_phi in await _subscriptions(session):
+        if not audience.allows(owner_id, owner_is_admin):
+            continue
         if matches(envelope.event, patterns):
             payload = envelope.frame(include_phi=allow_phi)
             session.add(WebhookDelivery(webhook_id=webhook_id, event=envelope.event, payload=payload))

@@ -1,12 +1,15 @@
 """What each source announces: event names, payload shapes and audiences (one helper per source).
 
 Payloads carry identifiers, status and summaries, never credentials, HL7 message bodies, patient ids or
-other patient data. What could carry patient data (an answer's text, a tool call's arguments) goes in
-`phi=`, which only webhooks an admin marked `allow_phi` receive (docs/security.md).
+other patient data — except the clinical events (`patient.*`, `encounter.*`, `lab.result.ready`), which
+carry the patient's MRN and nothing else about them. What could carry patient data (an answer's text, a
+tool call's arguments) goes in `phi=`, which only webhooks an admin marked `allow_phi` receive
+(docs/security.md).
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
@@ -137,6 +140,19 @@ def hl7_message_data(message: Hl7Message) -> dict[str, Any]:
     }
 
 
+def hl7_message_data_from(row: dict[str, Any]) -> dict[str, Any]:
+    """`hl7_message_data` of a message that is still a row to insert (the group-commit path)."""
+    return {
+        "message_id": str(row["id"]),
+        "direction": row["direction"],
+        "message_type": row["message_type"],
+        "trigger_event": row["trigger_event"],
+        "control_id": row["control_id"],
+        "status": row["status"],
+        "source": row["source"],
+    }
+
+
 async def hl7_received(app: AppContext, session: AsyncSession, message: Hl7Message) -> None:
     """`hl7.message.received`: inbound traffic is visible to every user (as in `GET /messages`)."""
     await publish(
@@ -150,9 +166,12 @@ async def hl7_received(app: AppContext, session: AsyncSession, message: Hl7Messa
 
 def hl7_outbox_listener(app: AppContext) -> Any:
     """The HL7 outbox's `on_event` callback: `hl7.message.delivered|failed` per destination,
-    in the outbox's own transaction; seen by the submitter and admins."""
+    in the outbox's own transaction (the ORM objects' session, or `session` for plain rows); seen by the
+    submitter and admins."""
 
-    async def on_event(event: str, message: Hl7Message, delivery: Hl7Delivery) -> None:
+    async def on_event(
+        event: str, message: Hl7Message | Any, delivery: Hl7Delivery | Any, session: AsyncSession | None = None
+    ) -> None:
         data = {
             **hl7_message_data(message),
             "destination": {
@@ -165,6 +184,42 @@ def hl7_outbox_listener(app: AppContext) -> Any:
             },
         }
         audience = Audience.owner(message.owner_id, admins=True)
-        await publish(app, event, data, audience, async_object_session(message))
+        await publish(app, event, data, audience, session or async_object_session(message))
 
     return on_event
+
+
+# ---------------------------------------------------------------- clinical events from HL7 traffic
+
+# Trigger events that tell the rest of a hospital something happened to a patient. Payloads carry the
+# MRN, the message's ids and its type: enough to fetch the rest with the caller's own rights.
+CLINICAL_EVENTS: dict[str, str] = {
+    "ADT^A04": "patient.created",
+    "ADT^A28": "patient.created",
+    "ADT^A08": "patient.updated",
+    "ADT^A31": "patient.updated",
+    "ADT^A01": "encounter.admitted",
+    "ADT^A03": "encounter.discharged",
+    "ORU^R01": "lab.result.ready",
+}
+
+
+def clinical_event(message: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The clinical event an accepted message announces (from its stored columns), if any."""
+    kind = f"{message.get('message_type') or ''}^{message.get('trigger_event') or ''}".upper()
+    event = CLINICAL_EVENTS.get(kind)
+    if event is None:
+        return None
+    return event, {
+        "message_id": str(message["id"]),
+        "message_type": kind,
+        "control_id": message.get("control_id"),
+        "mrn": message.get("patient_id"),
+        "direction": message.get("direction"),
+        "source": message.get("source"),
+    }
+
+
+def hl7_message_audience(direction: str, owner_id: uuid.UUID | None) -> Audience:
+    """As `GET /messages` shows them: inbound traffic to every user, submitted traffic to its owner and admins."""
+    return Audience(everyone=True) if direction == "inbound" else Audience.owner(owner_id, admins=True)

@@ -1,22 +1,18 @@
-"""The webhook outbox worker: claim due deliveries, send them signed, log the outcome, retry with back-off.
+"""The webhook outbox worker: send each claimed delivery signed, log the outcome, retry with back-off.
 
-Like the HL7 outbox: deliveries are rows, so nothing is lost across a restart; on PostgreSQL claims use
-`FOR UPDATE SKIP LOCKED` plus a conditional lease, so several processes share the work without sending
-one delivery twice; on SQLite an in-process lock serialises claims. A webhook that fails
+Claiming, leases, waking and the poll loop are the shared outbox loop's (`platform/outbox.py`, the
+same one the HL7 deliveries run on); this module decides what a delivery does. A webhook that fails
 `DISABLE_AFTER_FAILURES` attempts in a row is switched off (its owner re-enables it with PATCH).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.context import AppContext
@@ -24,6 +20,8 @@ from backend.models.user import User
 from backend.models.webhook import Webhook, WebhookDelivery
 from backend.security.crypto import CredentialsUnreadable
 
+from .outbox import OutboxLoop, OutboxTable
+from .outbox import backoff as outbox_backoff
 from .webhook_sender import SendOutcome, send_webhook, webhook_http_client
 
 log = logging.getLogger("switchboard.platform.webhooks")
@@ -47,7 +45,11 @@ class WorkerSettings:
 
 def backoff(attempt: int, settings: WorkerSettings) -> float:
     """Exponential back-off: base · 2^(attempt-1), capped."""
-    return float(min(settings.backoff_max_s, settings.backoff_base_s * 2 ** max(0, attempt - 1)))
+    return outbox_backoff(attempt, settings.backoff_base_s, settings.backoff_max_s)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return WebhookDelivery.status.in_(DUE_STATUSES)
 
 
 def webhook_secret(app: AppContext, webhook: Webhook) -> str:
@@ -60,27 +62,30 @@ class WebhookWorker:
     def __init__(self, app: AppContext, settings: WorkerSettings) -> None:
         self.app = app
         self.settings = settings
-        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.client = webhook_http_client(app, settings.timeout_s)
-        self._wake = asyncio.Event()
-        self._claim_lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self.client = webhook_http_client(app, settings.timeout_s)  # pinned to the checked address
+        self.loop = OutboxLoop(
+            app,
+            OutboxTable(WebhookDelivery, _due),
+            self.deliver,
+            name="webhook-outbox",
+            settings=lambda: self.settings,
+            periodic=(PRUNE_EVERY_S, self.prune),
+        )
+        self.worker_id = self.loop.worker_id
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="webhook-outbox")
+        self.loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._inflight:
-            await asyncio.wait(self._inflight, timeout=10)
+        await self.loop.stop()
         await self.client.aclose()
 
     def wake(self) -> None:
-        self._wake.set()
+        self.loop.wake()
+
+    async def claim(self) -> list[uuid.UUID]:
+        """Lease due deliveries to this worker and return their ids."""
+        return await self.loop.claim()
 
     async def prune(self) -> int:
         """Delete finished deliveries past the retention period (the log would otherwise grow forever)."""
@@ -92,68 +97,6 @@ class WebhookWorker:
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)
-
-    async def _run(self) -> None:
-        next_prune = 0.0
-        loop = asyncio.get_running_loop()
-        while True:
-            if loop.time() >= next_prune:
-                next_prune = loop.time() + PRUNE_EVERY_S
-                try:
-                    await self.prune()
-                except Exception:
-                    log.warning("pruning the webhook delivery log failed", exc_info=True)
-            try:
-                claimed = await self.claim()
-            except Exception:
-                log.exception("claiming webhook deliveries failed; retrying")
-                claimed = []
-            for delivery_id in claimed:
-                task = asyncio.create_task(self._deliver_one(delivery_id))
-                self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
-            if len(claimed) < self.settings.batch_size:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval_s)
-
-    async def claim(self) -> list[uuid.UUID]:
-        """Lease due deliveries to this worker and return their ids."""
-        now = datetime.now(UTC)
-        lease = now + timedelta(seconds=self.settings.lease_s)
-        free = or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until < now)
-        due = (
-            select(WebhookDelivery.id)
-            .where(WebhookDelivery.status.in_(DUE_STATUSES), WebhookDelivery.next_attempt_at <= now, free)
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(self.settings.batch_size)
-        )
-        async with self._claim_lock, self.app.db.session() as session:
-            if not self.app.settings.is_sqlite:
-                due = due.with_for_update(skip_locked=True)
-            ids = list(await session.scalars(due))
-            if not ids:
-                return []
-            await session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids), free)
-                .values(locked_by=self.worker_id, locked_until=lease)
-            )
-            return list(
-                await session.scalars(
-                    select(WebhookDelivery.id).where(
-                        WebhookDelivery.id.in_(ids),
-                        WebhookDelivery.locked_by == self.worker_id,
-                        WebhookDelivery.locked_until == lease,
-                    )
-                )
-            )
-
-    async def _deliver_one(self, delivery_id: uuid.UUID) -> None:
-        try:
-            await self.deliver(delivery_id)
-        except Exception:
-            log.exception("webhook delivery %s crashed; it will be retried after its lease", delivery_id)
 
     async def deliver(self, delivery_id: uuid.UUID) -> None:
         async with self.app.db.session() as session:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +138,8 @@ async def build_world(http: httpx.AsyncClient, make_user: UserFactory) -> World:
     ids.update(await _fresh_group(world))
     ids.update(await _fresh_invite(world))
     ids["patient_id"] = "p1"
+    ids["channel_id"] = str(uuid.uuid4())  # no such channel: the rows check who may ask
+    ids["action"] = "pause"
     for scope in ALL_SCOPES:
         world.keys[scope] = (await _post(world, "/api/v1/api-keys", {"name": f"only {scope}", "scopes": [scope]}))[
             "key"
@@ -212,6 +215,18 @@ ROWS = [
     Row("GET", M + "/{message_id}", 200, scope=MR, admin=200, args=HL7_ID),
     Row("POST", M + "/{message_id}/replay", 202, scope=MSG, admin=202, args=HL7_ID),
     Row("POST", "/api/v1/hl7/explain", 200, scope=MSG, personal=False, body={"message": HL7}),
+    Row("POST", M + "/batch", 422, scope=MSG, personal=False, body={}),
+    Row("POST", M + "/replay", 202, scope=MSG, personal=False, body={"control_id": "no-such-control-id"}),
+    # The engine's channels, queues and traffic chart: admins only, closed to API keys.
+    Row("GET", "/api/v1/hl7/channels", 200, admin_only=True, personal=False),
+    Row("POST", "/api/v1/hl7/channels", 422, admin_only=True, personal=False, body={}),
+    Row("GET", "/api/v1/hl7/channels/{channel_id}", 404, admin_only=True, personal=False),
+    Row("PATCH", "/api/v1/hl7/channels/{channel_id}", 404, admin_only=True, personal=False, body={}),
+    Row("DELETE", "/api/v1/hl7/channels/{channel_id}", 404, admin_only=True, personal=False),
+    Row("GET", "/api/v1/hl7/queues", 200, admin_only=True, personal=False),
+    # The owner's Jira integration has no FIFO queue: 404 for the admin, 403 for everyone else.
+    Row("POST", "/api/v1/hl7/queues/{integration_id}/{action}", 404, admin_only=True, personal=False),
+    Row("GET", "/api/v1/hl7/stats", 200, admin_only=True, personal=False),
     Row("GET", "/api/v1/admin/users", 200, admin_only=True, personal=False),
     Row("PATCH", "/api/v1/admin/users/{user_id}", 200, admin_only=True, personal=False, body={"is_active": True}),
     # The owner is approved already: approving again or rejecting is a conflict, for the admin only.

@@ -35,6 +35,11 @@ class BuildArgs(BuildRequest):
     )
 
 
+MessageStatus = Literal[
+    "accepted", "filtered", "retrying", "delivered", "partially_delivered", "failed", "skipped", "received", "rejected"
+]
+
+
 class RecentArgs(BaseModel):
     patient_id: str | None = Field(default=None, max_length=128, description="Patient identifier (PID-3), e.g. MRN")
     message_type: str | None = Field(
@@ -43,6 +48,32 @@ class RecentArgs(BaseModel):
     since_hours: float | None = Field(default=None, gt=0, le=24 * 366, description="Only the last N hours")
     direction: Literal["inbound", "outbound"] | None = None
     limit: int = Field(default=20, ge=1, le=50)
+    status: (
+        Literal[
+            "accepted",
+            "filtered",
+            "retrying",
+            "delivered",
+            "partially_delivered",
+            "failed",
+            "skipped",
+            "received",
+            "rejected",
+        ]
+        | None
+    ) = Field(default=None, description="Only messages in this state (e.g. failed, retrying, filtered)")
+    control_id: str | None = Field(default=None, max_length=64, description="MSH-10 message control id")
+
+
+class StatusArgs(BaseModel):
+    message_id: str | None = Field(default=None, max_length=64, description="The message id the API returned")
+    control_id: str | None = Field(default=None, max_length=64, description="Or its MSH-10 message control id")
+
+
+class QueueArgs(BaseModel):
+    destination: str | None = Field(
+        default=None, max_length=100, description="HL7 destination (integration) name, e.g. 'Lab feed'; all if left out"
+    )
 
 
 def _send_summary(destination: str) -> Callable[[dict[str, Any]], str]:
@@ -195,6 +226,45 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
             found = await store.recent(user_id=services.user_id, **kwargs)
             return {"count": len(found), "messages": found, "filters": kwargs}
 
+        async def message_status(**kwargs: Any) -> dict[str, Any]:
+            if not kwargs.get("message_id") and not kwargs.get("control_id"):
+                raise ConnectorBadRequest("Give the message id or its control id (MSH-10).")
+            return await store.message_status(user_id=services.user_id, **kwargs)
+
+        async def queue_status(destination: str | None = None) -> dict[str, Any]:
+            queues = await store.queue_status(user_id=services.user_id, destination=destination)
+            return {
+                "count": len(queues),
+                "queues": queues,
+                "blocked": [q["destination"] for q in queues if q["blocked"]],
+            }
+
+        tools.append(
+            make_tool(
+                message_status,
+                operation="hl7.message_status",
+                scope="messages:read",
+                name="hl7_message_status",
+                args_schema=StatusArgs,
+                access="read",
+                phi=True,
+                description="Did a message go through? Its status, the channels that took it and each "
+                "destination's state, ACK code, attempts and last error — by message id or control id (MSH-10).",
+            )
+        )
+        tools.append(
+            make_tool(
+                queue_status,
+                operation="hl7.queue_status",
+                scope="messages:read",
+                name="hl7_queue_status",
+                args_schema=QueueArgs,
+                access="read",
+                phi=False,
+                description="Why is a feed stuck? Each HL7 destination's in-order queue: depth, oldest age, "
+                "paused or blocked, why, and the message at its head with its last ACK and error.",
+            )
+        )
         tools.append(
             make_tool(
                 recent,
@@ -205,7 +275,7 @@ def shared_tools(contexts: Sequence[IntegrationContext], services: ToolServices)
                 access="read",
                 phi=True,
                 description="Recent HL7 messages from the message store (inbound and sent), newest first, "
-                "filtered by patient id, message type (ADT or ADT^A01), direction and age in hours.",
+                "filtered by patient id, message type (ADT or ADT^A01), direction, status, control id and age.",
             )
         )
     return tools

@@ -29,7 +29,14 @@ async def main(url: str, data_dir: str, lease_s: float, batch: int) -> None:
     ctx = AppContext.from_settings(settings)
     worker = DeliveryWorker(
         ctx,
-        OutboxSettings(poll_interval_s=0.05, batch_size=batch, lease_s=lease_s, backoff_base_s=0.1, backoff_max_s=0.3),
+        OutboxSettings(
+            poll_interval_s=0.05,
+            batch_size=batch,
+            lease_s=lease_s,
+            backoff_base_s=0.1,
+            backoff_max_s=0.3,
+            max_attempts=10_000,  # a destination down for a while is retried, never given up on
+        ),
     )
     worker.start()
     print("ready", worker.worker_id, flush=True)

@@ -61,3 +61,8 @@ async def test_demo_sends_to_the_listener_and_every_inbound_message_is_stored(se
         detail = (await http.get(f"/api/v1/messages/{rejected['message_id']}", headers=headers)).json()
         assert detail["status"] == "rejected" and detail["ack_code"] == "AE"
         assert detail["problems"][0]["location"] == "MSH-12"
+
+        # Seed 000's SDK example, no destination: the demo channel takes it to the demo receiver.
+        routed = await http.post("/api/v1/messages", headers=headers, json={"message": ADT.format(cid="SDK1")})
+        assert routed.status_code == 202 and routed.json()["channels"] == ["Demo ADT and ORU feed"]
+        assert routed.json()["destinations"] == ["Demo HL7 receiver"]

@@ -48,16 +48,24 @@ async def _destination(client: httpx.AsyncClient, user: TestUser, port: int, nam
     assert response.status_code == 201, response.text
 
 
-async def _submit(client: httpx.AsyncClient, user: TestUser, cid: str, destinations: list[str]) -> httpx.Response:
+async def _submit(
+    client: httpx.AsyncClient, user: TestUser, cid: str, destinations: list[str] | None, template: str = ADT
+) -> httpx.Response:
+    metadata: dict[str, Any] = {"source": "emr"}
+    if destinations is not None:
+        metadata["destination"] = destinations
     return await client.post(
         "/api/v1/messages",
         headers=user.headers,
-        json={
-            "content_type": "application/hl7-v2",
-            "message": ADT.format(cid=cid),
-            "metadata": {"source": "emr", "destination": destinations},
-        },
+        json={"content_type": "application/hl7-v2", "message": template.format(cid=cid), "metadata": metadata},
     )
+
+
+async def _channel(client: httpx.AsyncClient, admin: TestUser, **fields: Any) -> dict[str, Any]:
+    body = {"name": "all", "sources": ["api", "mllp"], "destinations": ["LIS"], **fields}
+    response = await client.post("/api/v1/hl7/channels", headers=admin.headers, json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
 
 
 async def _until(client: httpx.AsyncClient, user: TestUser, message_id: str, status: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from backend.config import Settings
-from tests.backend.hl7.test_hl7_routing import _submit, _until, fast
+from tests.backend.hl7.test_hl7_routing import _channel, _submit, _until, fast
 from tests.conftest import TestUser
 from tools.hl7.ack import build_ack
 from tools.hl7.mllp import MllpListener
@@ -126,18 +126,20 @@ async def _wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
     raise AssertionError("condition not reached")
 
 
-async def test_two_worker_processes_deliver_each_message_exactly_once(
+async def test_two_worker_processes_deliver_each_parallel_message_exactly_once(
     app: Any,
     client: httpx.AsyncClient,
+    admin: TestUser,
     alice: TestUser,
     receiver: Receiver,
     workers: Callable[..., Worker],
 ) -> None:
     await _quiet(app)
-    await _destination(client, alice, receiver.listener.port)
+    await _destination(client, admin, receiver.listener.port)
+    await _channel(client, admin, ordering="parallel")  # a parallel channel: both processes may send
     first, second = workers(), workers()
     await asyncio.gather(first.ready(), second.ready())
-    ids = [(await _submit(client, alice, f"P{i}", ["LIS"])).json()["message_id"] for i in range(16)]
+    ids = [(await _submit(client, alice, f"P{i}", None)).json()["message_id"] for i in range(16)]
     for mid in ids:
         done = await _until(client, alice, mid, "delivered")
         assert done["destinations"][0]["attempts"] == 1
