@@ -14,7 +14,7 @@ import backend.db.base
 
 
 revision: str = 'hl7engine_0005'
-down_revision: str | None = '0004_platform'
+down_revision: str | None = 'browser_0006_password_resets'  # after the earlier branches (merged)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
