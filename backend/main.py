@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Switchboard",
         version=__version__,
         description="Conversational integration assistant: chat with an agent that works through "
-        "Jira, EMRs over FHIR R4 and HL7 v2 systems over MLLP.",
+        "Jira, EMRs over FHIR R4 and HL7 v2 systems over MLLP. Text fields must not contain NUL (U+0000) "
+        "characters: a request with one may be refused with 422 `invalid_value`.",
         openapi_tags=TAGS,
         lifespan=lifespan,
     )
