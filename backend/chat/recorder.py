@@ -40,6 +40,12 @@ class TurnOutcome:
         return [c for c in self.tool_calls.values() if c.get("status") in ("completed", "failed")]
 
 
+def _wording(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The people's words for a tool call kept on the stored message (the UI labels it with them)."""
+    fields = {"label": metadata.get("tool_label"), "integration_type": metadata.get("integration_type")}
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 class TurnRecorder:
     """Folds a turn's events; `earlier_calls` are the calls started before an approval pause."""
 
@@ -70,8 +76,7 @@ class TurnRecorder:
                 "name": metadata.get("tool_name"),
                 "args": metadata.get("args", {}),
                 "status": "started",
-                "label": metadata.get("tool_label"),
-                "integration_type": metadata.get("integration_type"),
+                **_wording(metadata),
             }
         elif kind == "tool_result":
             call_id = str(metadata.get("tool_call_id"))
@@ -79,8 +84,8 @@ class TurnRecorder:
             call = outcome.tool_calls.setdefault(
                 call_id, {"id": call_id, "name": metadata.get("tool_name"), "args": started.get("args", {})}
             )
-            call.setdefault("label", metadata.get("tool_label"))
-            call.setdefault("integration_type", metadata.get("integration_type"))
+            for key, value in _wording(metadata).items():
+                call.setdefault(key, value)
             call.update(status=metadata.get("status"), result=metadata.get("result"))
         elif kind == "approval_required":
             outcome.paused = True  # delivered once the paused state is stored, like `final`

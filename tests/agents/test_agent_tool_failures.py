@@ -38,6 +38,7 @@ def broken_jira_tool() -> BaseTool:
         description="Show one Jira issue.",
         args_schema=IssueArgs,
         access="read",
+        scope="jira:read",
         integration_id="int-jira",
         integration_name="Acme Jira",
         integration_type="jira",

@@ -691,6 +691,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/hl7/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Channels
+         * @description Every channel, by name.
+         */
+        get: operations["list_channels_api_v1_hl7_channels_get"];
+        put?: never;
+        /**
+         * Create Channel
+         * @description A new channel (defaults: enabled, fifo, validation off, AE retried).
+         */
+        post: operations["create_channel_api_v1_hl7_channels_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hl7/channels/{channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Channel */
+        get: operations["get_channel_api_v1_hl7_channels__channel_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Channel
+         * @description Remove the channel; messages it routed keep their deliveries (their channel shows as gone).
+         */
+        delete: operations["delete_channel_api_v1_hl7_channels__channel_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Channel
+         * @description Change any fields (e.g. `{"enabled": false}`); the rest stay.
+         */
+        patch: operations["update_channel_api_v1_hl7_channels__channel_id__patch"];
+        trace?: never;
+    };
     "/api/v1/hl7/explain": {
         parameters: {
             query?: never;
@@ -707,6 +756,66 @@ export interface paths {
          *     Also validated: `message` must parse as HL7 v2.
          */
         post: operations["explain_api_v1_hl7_explain_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hl7/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Queues
+         * @description Every destination's FIFO queue: depth, oldest age, the head and why it waits.
+         */
+        get: operations["list_queues_api_v1_hl7_queues_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hl7/queues/{integration_id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue Action
+         * @description Retry the head now, skip it (it ends `skipped`), pause or resume the queue. Audited.
+         */
+        post: operations["queue_action_api_v1_hl7_queues__integration_id___action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hl7/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Traffic Stats
+         * @description Messages per minute and destinations' ACK codes per minute (each destination's latest outcome).
+         */
+        get: operations["traffic_stats_api_v1_hl7_stats_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1027,7 +1136,9 @@ export interface paths {
         put?: never;
         /**
          * Submit Message
-         * @description Accept an HL7 v2 message for delivery to one or more HL7 integrations (asynchronous).
+         * @description Accept an HL7 v2 message: to `metadata.destination` when given, else through the matching channels.
+         *
+         *     Committed before the 202; `status: "filtered"` when no channel takes it (kept, searchable, replayable).
          *
          *     Also validated: `message` must be valid HL7 v2; destinations must be HL7 integrations you may use.
          */
@@ -1047,7 +1158,7 @@ export interface paths {
         };
         /**
          * Get Message
-         * @description A message with the state of each destination.
+         * @description A message with its channels and the state of each destination.
          */
         get: operations["get_message_api_v1_messages__message_id__get"];
         put?: never;
@@ -1069,9 +1180,51 @@ export interface paths {
         put?: never;
         /**
          * Replay Message
-         * @description Send the message to all its destinations again (audited).
+         * @description Send the message again: to `destination` when given, else to its destinations, else through the
+         *     channels (a `filtered` message). Audited.
          */
         post: operations["replay_message_api_v1_messages__message_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Batch
+         * @description Up to 1,000 messages in one request, one answer each (in order): a bad one is `rejected` with its
+         *     problems and does not stop the others. All accepted ones are committed before the 202.
+         */
+        post: operations["submit_batch_api_v1_messages_batch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Messages
+         * @description Replay a filtered set (oldest first, so FIFO queues keep their order). Audited.
+         */
+        post: operations["replay_messages_api_v1_messages_replay_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1239,6 +1392,16 @@ export interface components {
         /** Accepted */
         Accepted: {
             /**
+             * Channels
+             * @description channels that took it (none: explicit)
+             */
+            channels?: string[];
+            /**
+             * Destinations
+             * @description where it is queued
+             */
+            destinations?: string[];
+            /**
              * Message Id
              * Format: uuid
              */
@@ -1246,9 +1409,9 @@ export interface components {
             /**
              * Status
              * @default accepted
-             * @constant
+             * @enum {string}
              */
-            status?: "accepted";
+            status?: "accepted" | "filtered";
             /**
              * Timestamp
              * Format: date-time
@@ -1582,6 +1745,8 @@ export interface components {
             ack: string | null;
             /** Ack Code */
             ack_code: string | null;
+            /** Channels */
+            channels?: string[];
             /** Control Id */
             control_id: string | null;
             /** Destinations */
@@ -1607,6 +1772,10 @@ export interface components {
             processing_time_ms: number | null;
             /** Raw */
             raw: string;
+            /** Sending Application */
+            sending_application?: string | null;
+            /** Sending Facility */
+            sending_facility?: string | null;
             /** Source */
             source: string | null;
             /** Status */
@@ -1620,6 +1789,198 @@ export interface components {
             trigger_event: string | null;
             /** Version */
             version: string | null;
+        };
+        /** BatchAccepted */
+        BatchAccepted: {
+            /** Accepted */
+            accepted: number;
+            /** Filtered */
+            filtered: number;
+            /** Rejected */
+            rejected: number;
+            /** Results */
+            results: components["schemas"]["BatchItem"][];
+        };
+        /** BatchItem */
+        BatchItem: {
+            /** Channels */
+            channels?: string[];
+            /** Code */
+            code?: string | null;
+            /** Destinations */
+            destinations?: string[];
+            /** Index */
+            index: number;
+            /** Message Id */
+            message_id?: string | null;
+            /** Problems */
+            problems?: {
+                [key: string]: unknown;
+            }[] | string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "accepted" | "filtered" | "rejected";
+            /** Timestamp */
+            timestamp?: string | null;
+        };
+        /** ChannelDestinationOut */
+        ChannelDestinationOut: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /**
+         * ChannelFilter
+         * @description Which messages the channel takes; every list is optional and an empty list means any.
+         */
+        ChannelFilter: {
+            /**
+             * Message Types
+             * @example [
+             *       "ADT^A0*",
+             *       "ORU^R01"
+             *     ]
+             */
+            message_types?: string[];
+            /**
+             * Sending Applications
+             * @description MSH-3 (patterns)
+             */
+            sending_applications?: string[];
+            /**
+             * Sending Facilities
+             * @description MSH-4 (patterns)
+             */
+            sending_facilities?: string[];
+            /**
+             * Versions
+             * @description MSH-12, e.g. 2.5.1 or 2.5*
+             */
+            versions?: string[];
+        };
+        /**
+         * ChannelIn
+         * @example {
+         *       "destinations": [
+         *         "Demo HL7 receiver"
+         *       ],
+         *       "filter": {
+         *         "message_types": [
+         *           "ADT^*"
+         *         ]
+         *       },
+         *       "name": "ADT to the demo receiver",
+         *       "sources": [
+         *         "api",
+         *         "mllp"
+         *       ]
+         *     }
+         */
+        ChannelIn: {
+            /**
+             * Destinations
+             * @description HL7 integration names or ids
+             */
+            destinations: string[];
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            filter?: components["schemas"]["ChannelFilter"];
+            /** Name */
+            name: string;
+            /**
+             * On Negative Ack
+             * @description for AE; AR is always final
+             * @default retry
+             * @enum {string}
+             */
+            on_negative_ack?: "retry" | "fail";
+            /**
+             * Ordering
+             * @default fifo
+             * @enum {string}
+             */
+            ordering?: "fifo" | "parallel";
+            /** Sources */
+            sources: ("api" | "mllp")[];
+            /** Transform */
+            transform?: components["schemas"]["TransformStep"][];
+            /**
+             * Validation
+             * @default off
+             * @enum {string}
+             */
+            validation?: "off" | "warn" | "reject";
+        };
+        /** ChannelOut */
+        ChannelOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Destination Details */
+            destination_details: components["schemas"]["ChannelDestinationOut"][];
+            /** Destinations */
+            destinations: string[];
+            /** Enabled */
+            enabled: boolean;
+            filter: components["schemas"]["ChannelFilter"];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** On Negative Ack */
+            on_negative_ack: string;
+            /** Ordering */
+            ordering: string;
+            /** Sources */
+            sources: string[];
+            /** Transform */
+            transform: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Validation */
+            validation: string;
+        };
+        /**
+         * ChannelPatch
+         * @description Any subset of a channel's fields; what is left out stays as it is.
+         */
+        ChannelPatch: {
+            /** Destinations */
+            destinations?: string[] | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            filter?: components["schemas"]["ChannelFilter"] | null;
+            /** Name */
+            name?: string | null;
+            /** On Negative Ack */
+            on_negative_ack?: ("retry" | "fail") | null;
+            /** Ordering */
+            ordering?: ("fifo" | "parallel") | null;
+            /** Sources */
+            sources?: ("api" | "mllp")[] | null;
+            /** Transform */
+            transform?: components["schemas"]["TransformStep"][] | null;
+            /** Validation */
+            validation?: ("off" | "warn" | "reject") | null;
         };
         /** ConditionItem */
         ConditionItem: {
@@ -1686,12 +2047,23 @@ export interface components {
             ack_code?: string | null;
             /** Attempts */
             attempts: number;
+            /** Channel */
+            channel?: string | null;
+            /** Channel Id */
+            channel_id?: string | null;
             /** Error */
             error?: string | null;
             /** Integration Id */
             integration_id: string | null;
             /** Latency Ms */
             latency_ms?: number | null;
+            /**
+             * Ordering
+             * @default parallel
+             */
+            ordering?: string;
+            /** Seq */
+            seq?: number | null;
             /** Status */
             status: string;
             /** System */
@@ -2121,6 +2493,10 @@ export interface components {
             patient_id: string | null;
             /** Processing Time Ms */
             processing_time_ms: number | null;
+            /** Sending Application */
+            sending_application?: string | null;
+            /** Sending Facility */
+            sending_facility?: string | null;
             /** Source */
             source: string | null;
             /** Status */
@@ -2132,6 +2508,20 @@ export interface components {
             timestamp: string;
             /** Trigger Event */
             trigger_event: string | null;
+        };
+        /** MinuteStats */
+        MinuteStats: {
+            /** Acks */
+            acks: {
+                [key: string]: number;
+            };
+            /**
+             * Minute
+             * Format: date-time
+             */
+            minute: string;
+            /** Received */
+            received: number;
         };
         /** ObservationItem */
         ObservationItem: {
@@ -2549,6 +2939,70 @@ export interface components {
             /** Overrides */
             overrides?: components["schemas"]["PolicyEntry"][];
         };
+        /** QueueHead */
+        QueueHead: {
+            /** Ack */
+            ack: string | null;
+            /** Ack Code */
+            ack_code: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Control Id */
+            control_id: string | null;
+            /**
+             * Delivery Id
+             * Format: uuid
+             */
+            delivery_id: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Message Id
+             * Format: uuid
+             */
+            message_id: string;
+            /** Message Type */
+            message_type: string | null;
+            /**
+             * Next Attempt At
+             * Format: date-time
+             */
+            next_attempt_at: string;
+            /** Seq */
+            seq: number | null;
+            /** Status */
+            status: string;
+            /**
+             * Waiting Since
+             * Format: date-time
+             */
+            waiting_since: string;
+        };
+        /** QueueOut */
+        QueueOut: {
+            /** Blocked */
+            blocked: boolean;
+            /** Depth */
+            depth: number;
+            /** Destination */
+            destination: string | null;
+            head: components["schemas"]["QueueHead"] | null;
+            /** Held By */
+            held_by: string | null;
+            /**
+             * Integration Id
+             * Format: uuid
+             */
+            integration_id: string;
+            /** Oldest Age S */
+            oldest_age_s: number | null;
+            /** Paused */
+            paused: boolean;
+            /** Paused By */
+            paused_by: string | null;
+            /** Why */
+            why: string;
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -2597,6 +3051,62 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /** ReplayBody */
+        ReplayBody: {
+            /**
+             * Destination
+             * @description send here instead of the message's own destinations
+             */
+            destination?: string[] | null;
+        };
+        /**
+         * ReplayFilter
+         * @description Replay every message matching these filters (as `GET /messages` takes them), at most `limit`.
+         */
+        ReplayFilter: {
+            /** Channel */
+            channel?: string | null;
+            /** Control Id */
+            control_id?: string | null;
+            /**
+             * Destination
+             * @description send here instead of the message's own destinations
+             */
+            destination?: string[] | null;
+            /**
+             * Destination Filter
+             * @description messages that went here
+             */
+            destination_filter?: string | null;
+            /** Direction */
+            direction?: ("inbound" | "outbound") | null;
+            /**
+             * Limit
+             * @default 100
+             */
+            limit?: number;
+            /** Message Type */
+            message_type?: string | null;
+            /** Patient Id */
+            patient_id?: string | null;
+            /** Since */
+            since?: string | null;
+            /** Status */
+            status?: string | null;
+            /** Until */
+            until?: string | null;
+        };
+        /** ReplayResult */
+        ReplayResult: {
+            /** Message Ids */
+            message_ids: string[];
+            /** Replayed */
+            replayed: number;
+            /** Skipped */
+            skipped: {
+                [key: string]: string;
+            }[];
+        };
         /**
          * ResetLink
          * @description Shown once to the admin to pass on (no mail server is assumed).
@@ -2619,9 +3129,9 @@ export interface components {
         RoutingMetadata: {
             /**
              * Destination
-             * @description names of HL7 integrations
+             * @description names or ids of HL7 integrations; leave out to route through the channels
              */
-            destination: string[];
+            destination?: string[] | null;
             /** Source */
             source?: string | null;
         };
@@ -2690,6 +3200,14 @@ export interface components {
             needs_admin: boolean;
         };
         /**
+         * SubmitBatch
+         * @description Many messages in one request: one group commit, one answer per message, in order.
+         */
+        SubmitBatch: {
+            /** Messages */
+            messages: components["schemas"]["SubmitMessage"][];
+        };
+        /**
          * SubmitMessage
          * @example {
          *       "content_type": "application/hl7-v2",
@@ -2711,7 +3229,7 @@ export interface components {
             content_type?: "application/hl7-v2";
             /** Message */
             message: string;
-            metadata: components["schemas"]["RoutingMetadata"];
+            metadata?: components["schemas"]["RoutingMetadata"];
         };
         /**
          * TestResultOut
@@ -2769,6 +3287,32 @@ export interface components {
              * @constant
              */
             token_type?: "bearer";
+        };
+        /** TrafficStats */
+        TrafficStats: {
+            /** Minutes */
+            minutes: components["schemas"]["MinuteStats"][];
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        };
+        /**
+         * TransformStep
+         * @description `{"set": PATH, "value": TEXT}`, `{"copy": PATH, "to": PATH}` or `{"delete": PATH}`.
+         */
+        TransformStep: {
+            /** Copy */
+            copy?: string | null;
+            /** Delete */
+            delete?: string | null;
+            /** Set */
+            set?: string | null;
+            /** To */
+            to?: string | null;
+            /** Value */
+            value?: string | null;
         };
         /** UserOut */
         UserOut: {
@@ -7178,6 +7722,479 @@ export interface operations {
             };
         };
     };
+    list_channels_api_v1_hl7_channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"][];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`detail` lists the problems). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_channel_api_v1_hl7_channels_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body did not arrive in time (`REQUEST_BODY_TIMEOUT_S`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state (`code` says how). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_channel_api_v1_hl7_channels__channel_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with this id exists, or it is not yours to see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_channel_api_v1_hl7_channels__channel_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with this id exists, or it is not yours to see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_channel_api_v1_hl7_channels__channel_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOut"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with this id exists, or it is not yours to see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body did not arrive in time (`REQUEST_BODY_TIMEOUT_S`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state (`code` says how). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     explain_api_v1_hl7_explain_post: {
         parameters: {
             query?: never;
@@ -7249,6 +8266,275 @@ export interface operations {
             };
             /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_queues_api_v1_hl7_queues_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOut"][];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A parameter or the body is invalid (`detail` lists the problems). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    queue_action_api_v1_hl7_queues__integration_id___action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                action: "retry-now" | "skip-head" | "pause" | "resume";
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOut"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Nothing with this id exists, or it is not yours to see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body did not arrive in time (`REQUEST_BODY_TIMEOUT_S`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state (`code` says how). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    traffic_stats_api_v1_hl7_stats_get: {
+        parameters: {
+            query?: {
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrafficStats"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9185,17 +10471,25 @@ export interface operations {
     list_messages_api_v1_messages_get: {
         parameters: {
             query?: {
+                /** @description channel name or id */
+                channel?: string | null;
                 control_id?: string | null;
+                /** @description destination (integration) name */
+                destination?: string | null;
                 direction?: ("inbound" | "outbound") | null;
                 /** @description ADT or ADT^A01 */
                 message_type?: string | null;
+                /** @description the same as patient_id */
+                mrn?: string | null;
                 /** @description 1-based page number */
                 page?: number;
+                /** @description PID-3 (MRN) */
                 patient_id?: string | null;
                 since?: string | null;
                 /** @description Items per page (max 100) */
                 size?: number;
                 status?: string | null;
+                until?: string | null;
             };
             header?: never;
             path?: never;
@@ -9292,7 +10586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Accepted"];
                 };
             };
-            /** @description Invalid HL7: the validation problems, with locations */
+            /** @description Invalid HL7 (or refused by a channel's validation): the located problems */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9473,7 +10767,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ReplayBody"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             202: {
@@ -9513,6 +10811,220 @@ export interface operations {
             };
             /** @description Nothing with this id exists, or it is not yours to see. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body did not arrive in time (`REQUEST_BODY_TIMEOUT_S`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state (`code` says how). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    submit_batch_api_v1_messages_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitBatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAccepted"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body did not arrive in time (`REQUEST_BODY_TIMEOUT_S`). */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state (`code` says how). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body is over this route's cap (`MAX_REQUEST_BODY_BYTES` and per-route caps). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Rate limited, or too many failed sign-ins (`Retry-After` says when to retry). */
+            429: {
+                headers: {
+                    /** @description Seconds until a retry may succeed */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A component this needs (the database, Redis) is not available right now. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    replay_messages_api_v1_messages_replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayFilter"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayResult"];
+                };
+            };
+            /** @description The request is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not signed in, or the credentials are invalid, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed: the role, the API key's scopes, or the resource's owner. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
