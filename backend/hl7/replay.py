@@ -57,7 +57,16 @@ async def replay(
             await ensure_still_usable(session, message, [(r["integration_id"], r["system"]) for r in rows])
             new_rows += rows
         elif existing.get(message.id):
-            await ensure_still_usable(session, message, [(d.integration_id, d.system) for d in existing[message.id]])
+            rows_before = existing[message.id]
+            await ensure_still_usable(
+                session, message, [(d.integration_id, d.system) for d in rows_before if d.channel_id is None]
+            )
+            await ensure_still_usable(
+                session,
+                message,
+                [(d.integration_id, d.system) for d in rows_before if d.channel_id is not None],
+                routed=True,
+            )
             requeued += existing[message.id]
         else:
             source = "api" if message.direction == "outbound" else "mllp"
@@ -66,7 +75,7 @@ async def replay(
             if not rows:
                 skipped.append({"message_id": str(message.id), "reason": "no destination and no channel matches"})
                 continue
-            await ensure_still_usable(session, message, [(r["integration_id"], r["system"]) for r in rows])
+            await ensure_still_usable(session, message, [(r["integration_id"], r["system"]) for r in rows], routed=True)
             new_rows += rows
         replayed.append(message.id)
         message.status = "accepted"
@@ -108,12 +117,13 @@ async def replay(
 
 
 async def ensure_still_usable(
-    session: AsyncSession, message: Hl7Message, targets: list[tuple[uuid.UUID | None, str]]
+    session: AsyncSession, message: Hl7Message, targets: list[tuple[uuid.UUID | None, str]], *, routed: bool = False
 ) -> None:
     """A replay sends again as the message's sender: they must still be an active account allowed to use
-    every destination (owned, or shared and granted to them), and each destination must still be active.
-    An admin replaying someone's message is held to the same rule: it goes out in the sender's name.
-    Inbound traffic has no sender: its destinations need only still be active."""
+    every destination they named (owned, or shared and granted to them), and each destination must still
+    be active. An admin replaying someone's message is held to the same rule: it goes out in the sender's
+    name. Destinations an admin's channel chose (`routed`) are the channel's, as at ingest, so only their
+    being active is checked; inbound traffic has no sender and is checked the same way."""
     sender: User | None = None
     if message.owner_id is not None:
         sender = await session.get(User, message.owner_id)
@@ -121,7 +131,7 @@ async def ensure_still_usable(
             raise Forbidden("The message's sender can no longer send; nothing was replayed.", code="sender_disabled")
     wanted = {integration_id for integration_id, _ in targets if integration_id is not None}
     query = select(Integration.id).where(Integration.id.in_(wanted), Integration.is_active.is_(True))
-    if sender is not None:
+    if sender is not None and not routed:
         query = query.where(visible_to(sender))
     usable = set(await session.scalars(query))
     refused = sorted(system for integration_id, system in targets if integration_id not in usable)

@@ -278,8 +278,9 @@ async def test_inbound_mllp_is_stored_before_its_ack_routed_and_announced(
             await sender.close()
         events = []
         while not watcher.queue.empty():
-            frame = watcher.queue.get_nowait()
-            assert frame is not None
+            envelope = watcher.queue.get_nowait()
+            assert envelope is not None
+            frame = envelope.frame()
             events.append((frame["event"], frame["data"].get("control_id"), frame["data"].get("mrn")))
         assert ("encounter.admitted", "IN1", "12345") in events
         assert ("lab.result.ready", "IN2", "777") in events
@@ -321,7 +322,7 @@ async def test_clinical_events_of_submitted_messages_reach_their_owner_and_admin
 
     def drained(name: str) -> list[dict[str, Any]]:
         queue = subscriptions[name].queue
-        return [f for f in (queue.get_nowait() for _ in range(queue.qsize())) if f is not None]
+        return [e.frame() for e in (queue.get_nowait() for _ in range(queue.qsize())) if e is not None]
 
     seen = drained("alice")
     assert [(f["event"], f["data"]["message_type"]) for f in seen] == [(e, k) for k, e in kinds if e]
