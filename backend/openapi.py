@@ -74,6 +74,9 @@ VALIDATED_BEYOND_SCHEMA: dict[tuple[str, str], str] = {
     "policy and use https:// unless allow-listed.",
     ("patch", "/api/v1/webhooks/{webhook_id}"): "as for POST /api/v1/webhooks",
     ("post", "/api/v1/integrations/{integration_id}/patients/search"): "at least one criterion is required.",
+    ("post", "/api/v1/auth/register"): "`invite_token`, when given, must be a live invite (422 `invalid_invite`).",
+    ("post", "/api/v1/auth/password-reset"): "`token` must be an unused, unexpired reset link (400 "
+    "`invalid_reset_token`).",
     ("post", "/api/v1/patients/aggregate"): "exactly one of `patient_identifiers` and `search`; ids must be FHIR ids.",
 }
 

@@ -46,7 +46,8 @@ def test_a_jira_write_is_asked_in_plain_words_and_edited_as_a_form(
     expect(approval.get_by_label("Proposed arguments")).to_contain_text("Summary")
     # The developer's description is out of the way, under "Technical details".
     expect(approval.get_by_text("Reads the project's required fields first")).to_be_hidden()
-    tool = page.get_by_test_id("tool-card").first
+    # The assistant may read first (the project's list, to ground "SB"); the write's own card is labelled.
+    tool = page.locator('[data-testid="tool-card"][data-tool="demo_jira__create_issue"]')
     expect(tool).to_contain_text("Demo Jira \u00b7 create issue")
     expect(tool.locator(".tool-label")).to_have_attribute("title", "demo_jira__create_issue")
     shoot_themes(page, "approval-plain-words")

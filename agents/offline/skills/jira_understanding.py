@@ -151,9 +151,18 @@ _QUESTION = re.compile(
 )
 
 
+# Words that ask to read: a request led by one never becomes a write by meaning alone.
+_READ_VERB = re.compile(
+    r"^\s*(?:(?:please|pls|can you|could you|would you|ok(?:ay)?,?|so,?)\s+)*"
+    r"(?:search|find|look\s+(?:for|up|into)|list|show|pull\s+up|get\s+me|give\s+me|tell\s+me|check)\b",
+    re.IGNORECASE,
+)
+
+
 def _asks(words: str) -> bool:
-    """A question reads; it never turns a shown issue into a write ("what's the latest comment on …?")."""
-    return bool(_QUESTION.search(words))
+    """A question or a read verb reads; it never turns a shown issue into a write ("search jira for order
+    flow", "what's the latest comment on …?")."""
+    return bool(_QUESTION.search(words) or _READ_VERB.search(words))
 
 
 # A key alone reads as "show it"; these operations, when meant, win over that default reading.

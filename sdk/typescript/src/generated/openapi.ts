@@ -413,6 +413,8 @@ export interface paths {
         /**
          * Reset Password
          * @description Public: set a new password with a reset link's token (once); every session is signed out.
+         *
+         *     Also validated: `token` must be an unused, unexpired reset link (400 `invalid_reset_token`).
          */
         post: operations["reset_password_api_v1_auth_password_reset_post"];
         delete?: never;
@@ -455,6 +457,8 @@ export interface paths {
          * Register
          * @description Create an account under the registration policy. The first account on an empty database becomes
          *     the admin; under `approval` the account is `pending` until an admin approves it.
+         *
+         *     Also validated: `invite_token`, when given, must be a live invite (422 `invalid_invite`).
          */
         post: operations["register_api_v1_auth_register_post"];
         delete?: never;
