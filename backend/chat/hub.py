@@ -141,6 +141,11 @@ class StreamHub:
         """Serialises turn start-up per session (so two `message`s cannot both start a run)."""
         return self._locks.setdefault(session_id, asyncio.Lock())
 
+    def busy(self, session_id: str) -> bool:
+        """A turn runs here or is starting (its row says `running` only once the batched write lands)."""
+        lock = self._locks.get(session_id)
+        return self.running(session_id) is not None or (lock is not None and lock.locked())
+
     def stream(self, session_id: str) -> SessionStream | None:
         return self._streams.get(session_id)
 

@@ -47,10 +47,13 @@ async def list_sessions(
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut)
-async def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> SessionOut:
+async def get_session(session_id: uuid.UUID, user: CurrentUser, session: SessionDep, hub: HubDep) -> SessionOut:
     chat = await service.get_owned(session, user.id, session_id)
     active = [m for m in await service.active_messages(session, chat.id) if m.role != "tool"]
-    return service.session_out(chat, len(active), active[-1].content if active else None)
+    out = service.session_out(chat, len(active), active[-1].content if active else None)
+    if hub.busy(str(session_id)):  # started here, its `running` row still on its way (start_writes.py)
+        out.status = "running"
+    return out
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionOut)

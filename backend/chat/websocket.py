@@ -278,15 +278,22 @@ async def chat_socket(websocket: WebSocket, session_id: str) -> None:
     writer: asyncio.Task[None] | None = None
     try:
         # connection_established first, then what was missed, then live frames (the writer).
-        await connection.send(
-            hub.direct_frame(connection.key, "connection_established", "connected", {"session_id": connection.key})
+        established = hub.direct_frame(
+            connection.key, "connection_established", "connected", {"session_id": connection.key}
         )
+        # The first turn is scheduled before the client can see `connection_established`: it claims the
+        # session first, so a status read prompted by that frame already says `running`. Its frames
+        # queue on the subscription behind connection_established and the replay.
+        first_turn = None
+        if unanswered and hub.running(connection.key) is None:
+            first_turn = asyncio.create_task(connection.start_first_turn(), name=f"first-turn-{connection.key}")
+        await connection.send(established)
         after = websocket.query_params.get("after_seq")
         if after is not None and after.isdigit():
             await connection.replay(int(after), buffered)
         writer = asyncio.create_task(connection.writer())
-        if unanswered and hub.running(connection.key) is None:
-            await connection.start_first_turn()
+        if first_turn is not None:
+            await first_turn
         await connection.reader()
     except WebSocketDisconnect:
         pass

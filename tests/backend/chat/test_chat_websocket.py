@@ -206,3 +206,23 @@ async def test_disconnect_mid_turn_still_stores_the_answer_and_reconnect_replays
     assert [e["seq"] for e in events] == [
         f["seq"] for f in frames if f["type"] not in ("connection_established", "pong")
     ]
+
+
+async def test_status_says_running_as_soon_as_the_first_turn_is_announced(
+    slow_client: httpx.AsyncClient, slow_server: str, make_user: UserFactory
+) -> None:
+    """A client that reads the status on `connection_established` (the SDKs do, to know whether to wait
+    for frames) must see the first message's turn, even before its `running` row is written."""
+    user = await make_user()
+    sid = await _session(slow_client, user, "what can you do?")
+    socket = await websockets.connect(ws_url(slow_server, sid), additional_headers=user.headers)
+    try:
+        assert json.loads(await socket.recv())["type"] == "connection_established"
+        status = (await slow_client.get(f"/api/v1/chat/sessions/{sid}", headers=user.headers)).json()["status"]
+        assert status == "running"
+        while json.loads(await socket.recv())["type"] != "final":
+            pass
+    finally:
+        await socket.close()
+    status = (await slow_client.get(f"/api/v1/chat/sessions/{sid}", headers=user.headers)).json()["status"]
+    assert status == "active"  # the turn is over
