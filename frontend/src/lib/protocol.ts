@@ -3,6 +3,8 @@
  * client package (generated), and the REST bodies the screens use.
  */
 
+import type { components } from "@switchboard/client";
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -288,3 +290,17 @@ export interface Hl7Explanation {
   problems: Hl7Problem[];
   valid?: boolean;
 }
+
+// ------------------------------------------------------------------ HL7 engine (channels, queues, traffic)
+// From the server's pydantic schemas through the client package's generated OpenAPI types.
+
+type Schemas = components["schemas"];
+
+export type Hl7Channel = Schemas["ChannelOut"];
+export type Hl7ChannelInput = Schemas["ChannelIn"];
+export type Hl7ChannelFilter = Schemas["ChannelFilter"];
+export type Hl7TransformStep = Schemas["TransformStep"];
+export type Hl7Queue = Schemas["QueueOut"];
+export type Hl7QueueHead = Schemas["QueueHead"];
+export type Hl7TrafficStats = Schemas["TrafficStats"];
+export type Hl7MinuteStats = Schemas["MinuteStats"];

@@ -42,3 +42,21 @@ export function useGet<T>(path: string | null, query: Query = {}): Loaded<T> {
   const reload = useCallback(() => setVersion((v) => v + 1), []);
   return { data, error, loading, reload };
 }
+
+/** Call `tick` every `intervalMs` while the tab is visible, and once when it becomes visible again
+ * (the admin's live views poll: the events socket carries no queue or per-minute stats events). */
+export function usePolling(tick: () => void, intervalMs: number): void {
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === "visible") tick();
+    }, intervalMs);
+    const onVisible = () => {
+      if (document.visibilityState === "visible") tick();
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    return () => {
+      window.clearInterval(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, [tick, intervalMs]);
+}

@@ -4,12 +4,16 @@ import { UsersPanel } from "../components/admin/UsersPanel";
 import { AuditPanel } from "../components/admin/AuditPanel";
 import { Hl7Panel } from "../components/admin/Hl7Panel";
 import { PolicyPanel } from "../components/admin/PolicyPanel";
+import { ChannelsPanel } from "../components/admin/ChannelsPanel";
+import { QueuesPanel } from "../components/admin/QueuesPanel";
 
 const TABS = [
   { id: "overview", label: "Overview", Panel: OverviewPanel },
   { id: "users", label: "Users", Panel: UsersPanel },
   { id: "audit", label: "Audit log", Panel: AuditPanel },
   { id: "messages", label: "HL7 messages", Panel: Hl7Panel },
+  { id: "channels", label: "HL7 channels", Panel: ChannelsPanel },
+  { id: "queues", label: "HL7 queues", Panel: QueuesPanel },
   { id: "policy", label: "Approval policy", Panel: PolicyPanel },
 ] as const;
 
