@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ackLine, formatAge, queueActions, queueState, queueTone, trafficPoints, trafficSummary, trafficTotals } from "./hl7Engine";
+import { ackLine, formatAge, queueActions, queueState, queueTone, sortQueues, trafficPoints, trafficSummary, trafficTotals } from "./hl7Engine";
 import type { Hl7Queue, Hl7QueueHead, Hl7TrafficStats } from "./protocol";
 
 const head: Hl7QueueHead = {
@@ -82,6 +82,14 @@ describe("queues", () => {
     expect(queueActions(sending)).toMatchObject({ retry: false, skip: false });
     expect(queueActions({ ...sending, paused: true })).toEqual({ retry: false, skip: true, pause: false, resume: true });
     expect(queueActions({ ...queue, head: null })).toMatchObject({ retry: false, skip: false, pause: true });
+  });
+
+  it("puts the stuck queues on top, then the deepest", () => {
+    const idle = { ...queue, destination: "A idle", blocked: false, depth: 0, head: null };
+    const busy = { ...queue, destination: "B busy", blocked: false, depth: 9 };
+    const paused = { ...queue, destination: "C paused", paused: true, blocked: true };
+    const stuck = { ...queue, destination: "D stuck" };
+    expect(sortQueues([idle, busy, paused, stuck]).map((q) => q.destination)).toEqual(["D stuck", "C paused", "B busy", "A idle"]);
   });
 
   it("finds the MSA segment of the last ACK", () => {

@@ -92,6 +92,14 @@ export function queueActions(queue: Hl7Queue): { retry: boolean; skip: boolean; 
   };
 }
 
+/** Stuck queues first (blocked, then paused), then the deepest, then by name: the one to look at on top. */
+export function sortQueues(queues: Hl7Queue[]): Hl7Queue[] {
+  const rank = (queue: Hl7Queue) => (queue.blocked && !queue.paused ? 0 : queue.paused ? 1 : 2);
+  return [...queues].sort(
+    (a, b) => rank(a) - rank(b) || b.depth - a.depth || (a.destination ?? "").localeCompare(b.destination ?? ""),
+  );
+}
+
 /** The first line of an ACK's MSA segment ("MSA|AE|Q01|Unknown patient"), for "why is it stuck". */
 export function ackLine(ack: string | null | undefined): string | null {
   if (!ack) return null;

@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { api } from "../../lib/api";
 import { useGet } from "../../lib/useApi";
 import {
@@ -100,7 +100,7 @@ function StepRow({ step, index, count, error, onChange, onMove, onRemove }: { st
 
 function Group({ legend, error, errorId, children }: { legend: string; error?: string | undefined; errorId: string; children: ReactNode }) {
   return (
-    <fieldset aria-describedby={error ? errorId : undefined}>
+    <fieldset>
       <legend>{legend}</legend>
       {children}
       <FieldError id={errorId} message={error} />
@@ -113,6 +113,11 @@ export function ChannelForm({ channel, initial, onSaved, onCancel }: { channel: 
   const [draft, setDraft] = useState<ChannelDraft>(initial);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  // After a refusal, the keyboard lands on the first field that needs a change.
+  useEffect(() => {
+    formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errors]);
   const destinations = useGet<Page<Integration>>("/integrations", { integration_type: "hl7", size: 100 });
   const title = channel ? `Edit ${channel.name}` : "New channel";
   const set = <K extends keyof ChannelDraft>(key: K, value: ChannelDraft[K]) => setDraft((current) => ({ ...current, [key]: value }));
@@ -147,9 +152,9 @@ export function ChannelForm({ channel, initial, onSaved, onCancel }: { channel: 
   // A stored destination the admin can no longer see still shows, so saving does not silently drop it.
   const unknown = draft.destinations.filter((id) => !hl7.some((integration) => integration.id === id));
   return (
-    <form className="card channel-form" aria-label={title} onSubmit={(event) => void submit(event)} noValidate>
+    <form ref={formRef} className="card channel-form" aria-label={title} onSubmit={(event) => void submit(event)} noValidate>
       <h3>{title}</h3>
-      {general.length ? <ErrorMessage error={general.join(" ")} /> : null}
+      {general.length ? <ErrorMessage error={general.join(" ")} /> : Object.keys(errors).length ? <ErrorMessage error="Check the fields marked below." /> : null}
       <div className="field">
         <label htmlFor="channel-name">Name</label>
         <input id="channel-name" value={draft.name} onChange={(event) => set("name", event.target.value)} aria-invalid={errors.name ? true : undefined} aria-describedby={describedBy(errors.name && "channel-name-error")} />
@@ -167,7 +172,7 @@ export function ChannelForm({ channel, initial, onSaved, onCancel }: { channel: 
           ] as Array<[Source, string]>
         ).map(([source, text]) => (
           <div className="field field-checkbox" key={source}>
-            <input id={`channel-source-${source}`} type="checkbox" checked={draft.sources.includes(source)} onChange={(event) => set("sources", toggle(draft.sources, source, event.target.checked))} />
+            <input id={`channel-source-${source}`} type="checkbox" checked={draft.sources.includes(source)} aria-invalid={errors.sources ? true : undefined} aria-describedby={describedBy(errors.sources && "channel-sources-error")} onChange={(event) => set("sources", toggle(draft.sources, source, event.target.checked))} />
             <label htmlFor={`channel-source-${source}`}>{text}</label>
           </div>
         ))}
@@ -223,6 +228,8 @@ export function ChannelForm({ channel, initial, onSaved, onCancel }: { channel: 
               id={`channel-destination-${integration.id}`}
               type="checkbox"
               checked={draft.destinations.includes(integration.id)}
+              aria-invalid={errors.destinations ? true : undefined}
+              aria-describedby={describedBy(errors.destinations && "channel-destinations-error")}
               onChange={(event) => set("destinations", toggle(draft.destinations, integration.id, event.target.checked))}
             />
             <label htmlFor={`channel-destination-${integration.id}`}>{integration.name}</label>
@@ -237,8 +244,8 @@ export function ChannelForm({ channel, initial, onSaved, onCancel }: { channel: 
       <fieldset>
         <legend>Delivery</legend>
         <div className="form-grid">
-          <Select id="channel-ordering" label="Ordering" value={draft.ordering} onChange={(value) => set("ordering", value)} error={errors.ordering} options={[["fifo", "FIFO: in order per destination"], ["parallel", "Parallel: independent sends"]]} />
-          <Select id="channel-validation" label="Validation" value={draft.validation} onChange={(value) => set("validation", value)} error={errors.validation} options={[["off", "Off"], ["warn", "Warn (accept, keep problems)"], ["reject", "Reject (sender gets 400/AE)"]]} />
+          <Select id="channel-ordering" label="Ordering" value={draft.ordering} onChange={(value) => set("ordering", value)} error={errors.ordering} options={[["fifo", "FIFO (in order)"], ["parallel", "Parallel"]]} />
+          <Select id="channel-validation" label="Validation" value={draft.validation} onChange={(value) => set("validation", value)} error={errors.validation} options={[["off", "Off"], ["warn", "Warn (keep problems)"], ["reject", "Reject (400 / AE)"]]} />
           <Select id="channel-nak" label="On negative ACK (AE)" value={draft.onNegativeAck} onChange={(value) => set("onNegativeAck", value)} error={errors.on_negative_ack} options={[["retry", "Retry"], ["fail", "Fail (final)"]]} />
         </div>
         <p className="muted small">AR is always final.</p>

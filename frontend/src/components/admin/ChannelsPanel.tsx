@@ -84,10 +84,10 @@ export function ChannelsPanel() {
   };
   return (
     <div data-testid="admin-channels">
+      <p className="muted small">
+        A message sent without a destination (API) or arriving on the MLLP listener goes through every enabled channel whose source and filter match.
+      </p>
       <div className="row">
-        <p className="muted small grow">
-          A message sent without a destination (API) or arriving on the MLLP listener goes through every enabled channel whose source and filter match.
-        </p>
         <button type="button" className="primary" onClick={() => { setSaved(null); setEditing("new"); }} disabled={editing === "new"}>
           + New channel
         </button>

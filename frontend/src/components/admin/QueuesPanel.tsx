@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { api } from "../../lib/api";
 import { usePolling, useGet } from "../../lib/useApi";
-import { ackLine, formatAge, queueActions, queueState, queueTone, trafficPoints, trafficSummary, type TrafficPoint } from "../../lib/hl7Engine";
+import { ackLine, formatAge, queueActions, queueState, queueTone, sortQueues, trafficPoints, trafficSummary, type TrafficPoint } from "../../lib/hl7Engine";
 import type { Hl7Queue, Hl7TrafficStats } from "../../lib/protocol";
 import { Badge, ErrorMessage, Spinner } from "../ui/Feedback";
 import { ConfirmButton } from "../ui/ConfirmButton";
@@ -167,7 +167,7 @@ export function QueuesPanel() {
   // An action's answer shows at once, until the next poll brings the same queue.
   const [answered, setAnswered] = useState<Hl7Queue | null>(null);
   const [answeredFor, setAnsweredFor] = useState<unknown>(null);
-  const queues = (data ?? []).map((queue) => (answered && answeredFor === data && answered.integration_id === queue.integration_id ? answered : queue));
+  const queues = sortQueues(data ?? []).map((queue) => (answered && answeredFor === data && answered.integration_id === queue.integration_id ? answered : queue));
   return (
     <div data-testid="admin-queues">
       <TrafficChart />

@@ -15,7 +15,7 @@ function valueOf<T>(point: T, key: keyof T & string): number | null {
 }
 
 /** A line with a dot per value, over the same slots as the bars. */
-function Line<T extends { t: string }>({ points, series, max, unit }: { points: T[]; series: ChartSeries<T>; max: number; unit: string }) {
+function Line<T extends { t: string }>({ points, series, max, unit, zeroDots = true }: { points: T[]; series: ChartSeries<T>; max: number; unit: string; zeroDots?: boolean }) {
   const values = points.map((point) => valueOf(point, series.key));
   const slot = W / Math.max(1, points.length);
   return (
@@ -23,7 +23,7 @@ function Line<T extends { t: string }>({ points, series, max, unit }: { points: 
       <path d={linePath(values, W, H, max)} className={`chart-line tone-${series.tone}`} data-testid="chart-line" />
       {points.map((point, index) => {
         const value = values[index];
-        if (value === null || value === undefined) return null;
+        if (value === null || value === undefined || (!zeroDots && value === 0)) return null;
         return (
           <circle key={point.t} cx={index * slot + slot / 2} cy={H - (value / max) * H} r="3" className={`chart-dot tone-${series.tone}`} data-testid="chart-dot">
             <title>{`${clockLabel(point.t)} ${series.name}: ${value}${unit}`}</title>
@@ -92,7 +92,7 @@ export function TimeChart<T extends { t: string }>({
             ),
           )
         )}
-        {overlay ? <Line points={points} series={overlay} max={max} unit={unit} /> : null}
+        {overlay ? <Line points={points} series={overlay} max={max} unit={unit} zeroDots={false} /> : null}
         <text x="2" y="12" className="chart-label">
           {max}
           {unit}
