@@ -68,7 +68,11 @@ def down_destination(admin_account: Account, live_app: LiveServer) -> Iterator[t
     with live_app.api(admin_account) as api:
         created = api.post(
             "/integrations",
-            json={"name": name, "integration_type": "hl7", "config": {"host": "127.0.0.1", "port": port, "timeout_s": 1}},
+            json={
+                "name": name,
+                "integration_type": "hl7",
+                "config": {"host": "127.0.0.1", "port": port, "timeout_s": 1},
+            },
         )
         assert created.status_code == 201, created.text
     started: list[MllpReceiver] = []
@@ -78,7 +82,8 @@ def down_destination(admin_account: Account, live_app: LiveServer) -> Iterator[t
 
 
 def _adt(app: str, control_id: str) -> str:
-    return f"MSH|^~\\&|{app}|HOSP|EMR|ADT|20250101120000||ADT^A01|{control_id}|P|2.5.1\rPID|1||PAT-{control_id}||DOE^JANE"
+    msh = f"MSH|^~\\&|{app}|HOSP|EMR|ADT|20250101120000||ADT^A01|{control_id}|P|2.5.1"
+    return f"{msh}\rPID|1||PAT-{control_id}||DOE^JANE"
 
 
 def _queue(live_app: LiveServer, admin: Account, name: str) -> dict[str, Any]:
@@ -243,4 +248,3 @@ def test_channel_queue_actions_and_traffic_chart(
     expect(chart).to_contain_text(re.compile(r"[1-9]\d* received"))
     expect(chart).to_contain_text(re.compile(r"[1-9]\d* AA"))
     shoot_themes(page, "admin-hl7-queues-traffic")
-
